@@ -1,0 +1,26 @@
+package io.mimoping.agent.engine;
+
+import java.time.Instant;
+
+/** The engine's two clocks: monotonic for scheduling, wall-clock for send times and kernel timestamps. */
+interface EngineClock {
+
+    /** Monotonic nanoseconds (as {@link System#nanoTime()}). */
+    long monotonicNanos();
+
+    /** Nanoseconds since the epoch, the clock of the kernel's SO_TIMESTAMPNS. */
+    long epochNanos();
+
+    EngineClock SYSTEM = new EngineClock() {
+        @Override
+        public long monotonicNanos() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public long epochNanos() {
+            Instant now = Instant.now();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        }
+    };
+}
