@@ -87,7 +87,9 @@ public record TargetStats(String target, InetAddress address, long sent, long re
         }
         long[] sorted = rttNanos.stream().mapToLong(Long::longValue).toArray();
         Arrays.sort(sorted);
-        int rank = (int) Math.ceil(percent / 100.0 * sorted.length);
+        // percent * n first: exact for whole percents, where (percent / 100) * n can land just above
+        // an integer (7 / 100.0 * 100 = 7.000000000000001) and pick the next rank.
+        int rank = (int) Math.ceil(percent * sorted.length / 100.0);
         return sorted[Math.max(rank, 1) - 1];
     }
 }

@@ -1,0 +1,72 @@
+package io.mimoping.hub;
+
+import io.helidon.logging.common.LogConfig;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.hub.http.ErrorResponses;
+import io.mimoping.hub.http.PingTaskService;
+import io.mimoping.hub.task.TaskRunner;
+
+import java.io.PrintStream;
+import java.time.Duration;
+
+/** Starts the hub: wires the engine, the task runner and the HTTP routes, and nothing else. */
+public final class Main {
+
+    /** How long a task stream may stay silent before the hub checks its client is still there. */
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        HubOptions options;
+        try {
+            options = HubOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("mimoping hub: " + e.getMessage());
+            System.err.println(HubOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            System.out.println(HubOptions.USAGE);
+            return;
+        }
+        LogConfig.configureRuntime();
+        IcmpEngine engine = IcmpEngine.open();
+        WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port());
+        setup(builder, engine);
+        WebServer server = builder.build().start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stop();
+            engine.close();
+        }, "mimoping-shutdown"));
+        printStatus(System.out, options.host(), server.port(), engine);
+    }
+
+    /** Routes and handlers of the hub; tests set up their servers with it too. */
+    public static void setup(WebServerConfig.Builder server, ProbeEngine engine) {
+        TaskRunner runner = new TaskRunner(engine, KEEP_ALIVE);
+        server.routing(routing -> {
+            ErrorResponses.register(routing);
+            routing.register(new PingTaskService(runner));
+        });
+    }
+
+    private static void printStatus(PrintStream out, String host, int port, IcmpEngine engine) {
+        String shown = host.contains(":") ? "[" + host + "]" : host;
+        out.println("mimoping hub listening on http://" + shown + ":" + port
+                + " (embedded mode: pings from this host, no broker)");
+        for (IcmpFamily family : IcmpFamily.values()) {
+            engine.mode(family).ifPresentOrElse(
+                    mode -> out.println("  " + family.label() + " ICMP: " + mode.name().toLowerCase() + " socket"),
+                    () -> out.println("  " + family.label() + " ICMP unavailable: " + engine.unavailable(family).orElseThrow()));
+        }
+        out.println("  try: curl -N -H 'Content-Type: application/json' -d '{\"targets\":[\"127.0.0.1\",\"::1\"],"
+                + "\"count\":5,\"interval\":200}' http://" + shown + ":" + port + "/ping-task");
+    }
+}

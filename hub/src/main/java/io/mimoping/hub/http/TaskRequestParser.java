@@ -1,0 +1,157 @@
+package io.mimoping.hub.http;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.mimoping.hub.task.TaskRequest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a {@code POST /ping-task} body into a {@link TaskRequest}, or refuses it naming the field at
+ * fault. Every limit and default lives here.
+ */
+final class TaskRequestParser {
+
+    static final int MAX_TARGETS = 10_000;
+    static final int MAX_AGENTS = 1_000;
+    static final int MAX_COUNT = 100_000;
+    static final long MAX_PROBES = 10_000_000;
+    static final int MAX_INTERVAL_MS = 3_600_000;
+    static final int MAX_TIMEOUT_MS = 120_000;
+    static final int MIN_SIZE = 16;
+    static final int MAX_SIZE = 65_000;
+    static final int DEFAULT_INTERVAL_MS = 1_000;
+    static final int DEFAULT_COUNT = 3;
+    static final int DEFAULT_TIMEOUT_MS = 10_000;
+    static final int DEFAULT_SIZE = 56;
+
+    private static final Set<String> FIELDS = Set.of("from", "targets", "interval", "count", "timeout", "size");
+    /** Host names (RFC 1123 labels, '_' tolerated), IPv4 and IPv6 literals, IPv6 zone ids. */
+    private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._:%\\-]{1,253}");
+    private static final Pattern AGENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
+
+    private final JsonMapper json = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    TaskRequest parse(byte[] body) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JacksonException e) {
+            throw RequestException.badField("invalid_json", null, "the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (root == null || root.isMissingNode()) {
+            throw RequestException.badField("invalid_json", null, "the body is empty: send a JSON object such as"
+                    + " {\"targets\":[\"127.0.0.1\"]}");
+        }
+        if (!root.isObject()) {
+            throw RequestException.badField("invalid_type", null, "the body must be a JSON object, got " + kind(root));
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            String name = it.next().getKey();
+            if (!FIELDS.contains(name)) {
+                throw RequestException.badField("unknown_field", name, "unknown field '" + name + "'; known fields: "
+                        + "from, targets, interval, count, timeout, size");
+            }
+        }
+        List<String> from = strings(root, "from", false, 0, MAX_AGENTS, AGENT, "an agent name (letters, digits, '.', '_', '-'; at most 64)");
+        List<String> targets = strings(root, "targets", true, 1, MAX_TARGETS, TARGET, "a host name or IP address");
+        int interval = integer(root, "interval", DEFAULT_INTERVAL_MS, 1, MAX_INTERVAL_MS);
+        int count = integer(root, "count", DEFAULT_COUNT, 1, MAX_COUNT);
+        int timeout = integer(root, "timeout", DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+        int size = integer(root, "size", DEFAULT_SIZE, MIN_SIZE, MAX_SIZE);
+        if ((long) targets.size() * count > MAX_PROBES) {
+            throw RequestException.badField("out_of_range", "count", "targets x count must be at most " + MAX_PROBES
+                    + " probes per task, got " + targets.size() + " x " + count);
+        }
+        return new TaskRequest(from, targets, Duration.ofMillis(interval), count, Duration.ofMillis(timeout), size);
+    }
+
+    private static List<String> strings(JsonNode root, String field, boolean required, int min, int max,
+                                        Pattern pattern, String what) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            if (required) {
+                throw RequestException.badField("missing_field", field, "'" + field + "' is required: a list of at least "
+                        + min + " " + what);
+            }
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw RequestException.badField("invalid_type", field, "'" + field + "' must be an array of strings, got " + kind(node));
+        }
+        if (node.size() < min) {
+            throw RequestException.badField("out_of_range", field, "'" + field + "' must not be empty");
+        }
+        if (node.size() > max) {
+            throw RequestException.badField("out_of_range", field, "'" + field + "' may hold at most " + max
+                    + " entries, got " + node.size());
+        }
+        List<String> values = new ArrayList<>(node.size());
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode item = node.get(i);
+            String at = field + "[" + i + "]";
+            if (!item.isTextual()) {
+                throw RequestException.badField("invalid_type", at, "'" + at + "' must be a string, got " + kind(item));
+            }
+            String value = item.asText();
+            if (!pattern.matcher(value).matches()) {
+                throw RequestException.badField("invalid_value", at, "'" + at + "' is not " + what + ": \"" + printable(value) + "\"");
+            }
+            if (!seen.add(value)) {
+                throw RequestException.badField("duplicate_value", at, "'" + at + "' repeats \"" + value + "\"");
+            }
+            values.add(value);
+        }
+        return values;
+    }
+
+    private static int integer(JsonNode root, String field, int defaultValue, int min, int max) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return defaultValue;
+        }
+        if (!node.isIntegralNumber()) {
+            throw RequestException.badField("invalid_type", field, "'" + field + "' must be a whole number, got " + kind(node));
+        }
+        if (!node.canConvertToLong() || node.asLong() < min || node.asLong() > max) {
+            throw RequestException.badField("out_of_range", field, "'" + field + "' must be between " + min + " and " + max
+                    + ", got " + node.asText());
+        }
+        return node.asInt();
+    }
+
+    private static String kind(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            case STRING -> "a string (\"" + printable(node.asText()) + "\")";
+            case NUMBER -> "the number " + node.asText();
+            case BOOLEAN -> "a boolean (" + node.asText() + ")";
+            case NULL -> "null";
+            case BINARY, MISSING -> "nothing";
+        };
+    }
+
+    private static String printable(String value) {
+        String shown = value.length() > 80 ? value.substring(0, 80) + "..." : value;
+        return shown.replaceAll("\\p{Cntrl}", "?");
+    }
+}
