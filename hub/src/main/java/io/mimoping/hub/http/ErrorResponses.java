@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerResponse;
+import io.mimoping.hub.task.InvalidRequestException;
 
 /** The one place that turns refused requests into {@code {"error":{"code","field","message"}}} responses. */
 public final class ErrorResponses {
@@ -17,20 +19,22 @@ public final class ErrorResponses {
 
     /** Registers the mapping on a routing. */
     public static void register(HttpRouting.Builder routing) {
-        routing.error(RequestException.class, (req, res, e) -> send(res, e));
+        routing.error(RequestException.class, (req, res, e) -> send(res, e.status(), e.code(), e.field(), e.getMessage()))
+                .error(InvalidRequestException.class,
+                        (req, res, e) -> send(res, Status.BAD_REQUEST_400, e.code(), e.field(), e.getMessage()));
     }
 
-    private static void send(ServerResponse res, RequestException e) {
+    private static void send(ServerResponse res, Status status, String code, String field, String message) {
         ObjectNode body = JSON.createObjectNode();
         ObjectNode error = body.putObject("error");
-        error.put("code", e.code());
-        if (e.field() == null) {
+        error.put("code", code);
+        if (field == null) {
             error.putNull("field");
         } else {
-            error.put("field", e.field());
+            error.put("field", field);
         }
-        error.put("message", e.getMessage());
-        res.status(e.status());
+        error.put("message", message);
+        res.status(status);
         res.header(HeaderNames.CONTENT_TYPE, MediaTypes.APPLICATION_JSON.text());
         res.send(body.toString());
     }

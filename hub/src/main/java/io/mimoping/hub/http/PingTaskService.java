@@ -11,6 +11,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.mimoping.hub.event.EventWriter;
 import io.mimoping.hub.task.TaskRequest;
+import io.mimoping.hub.task.TaskRequestParser;
 import io.mimoping.hub.task.TaskRunner;
 
 import java.io.IOException;

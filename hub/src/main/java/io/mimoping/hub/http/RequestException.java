@@ -5,7 +5,7 @@ import io.helidon.http.Status;
 import java.io.Serial;
 
 /**
- * A request the hub refuses, answered with {@code {"error":{"code","field","message"}}} and a 4xx status.
+ * A request the hub refuses before reading its fields (too large, not JSON), answered with a 4xx status.
  */
 final class RequestException extends RuntimeException {
 
@@ -21,11 +21,6 @@ final class RequestException extends RuntimeException {
         this.status = status;
         this.code = code;
         this.field = field;
-    }
-
-    /** A 400 for a field with a bad value. */
-    static RequestException badField(String code, String field, String message) {
-        return new RequestException(Status.BAD_REQUEST_400, code, field, message);
     }
 
     Status status() {

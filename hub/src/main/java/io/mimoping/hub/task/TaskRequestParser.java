@@ -1,11 +1,10 @@
-package io.mimoping.hub.http;
+package io.mimoping.hub.task;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.mimoping.hub.task.TaskRequest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,10 +18,11 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Turns a {@code POST /ping-task} body into a {@link TaskRequest}, or refuses it naming the field at
- * fault. Every limit and default lives here.
+ * Turns a task request in JSON (a {@code POST /ping-task} body, or what {@code mimoping ping} builds from
+ * its options) into a {@link TaskRequest}, or refuses it naming the field at fault. Every limit and default
+ * lives here.
  */
-final class TaskRequestParser {
+public final class TaskRequestParser {
 
     static final int MAX_TARGETS = 10_000;
     static final int MAX_AGENTS = 1_000;
@@ -47,26 +47,27 @@ final class TaskRequestParser {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    TaskRequest parse(byte[] body) {
+    /** Parses and checks a JSON request body. */
+    public TaskRequest parse(byte[] body) {
         JsonNode root;
         try {
             root = json.readTree(body);
         } catch (JacksonException e) {
-            throw RequestException.badField("invalid_json", null, "the body is not valid JSON: " + e.getOriginalMessage());
+            throw new InvalidRequestException("invalid_json", null, "the body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         if (root == null || root.isMissingNode()) {
-            throw RequestException.badField("invalid_json", null, "the body is empty: send a JSON object such as"
+            throw new InvalidRequestException("invalid_json", null, "the body is empty: send a JSON object such as"
                     + " {\"targets\":[\"127.0.0.1\"]}");
         }
         if (!root.isObject()) {
-            throw RequestException.badField("invalid_type", null, "the body must be a JSON object, got " + kind(root));
+            throw new InvalidRequestException("invalid_type", null, "the body must be a JSON object, got " + kind(root));
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             String name = it.next().getKey();
             if (!FIELDS.contains(name)) {
-                throw RequestException.badField("unknown_field", name, "unknown field '" + name + "'; known fields: "
+                throw new InvalidRequestException("unknown_field", name, "unknown field '" + name + "'; known fields: "
                         + "from, targets, interval, count, timeout, size");
             }
         }
@@ -77,7 +78,7 @@ final class TaskRequestParser {
         int timeout = integer(root, "timeout", DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
         int size = integer(root, "size", DEFAULT_SIZE, MIN_SIZE, MAX_SIZE);
         if ((long) targets.size() * count > MAX_PROBES) {
-            throw RequestException.badField("out_of_range", "count", "targets x count must be at most " + MAX_PROBES
+            throw new InvalidRequestException("out_of_range", "count", "targets x count must be at most " + MAX_PROBES
                     + " probes per task, got " + targets.size() + " x " + count);
         }
         return new TaskRequest(from, targets, Duration.ofMillis(interval), count, Duration.ofMillis(timeout), size);
@@ -88,19 +89,19 @@ final class TaskRequestParser {
         JsonNode node = root.get(field);
         if (node == null || node.isNull()) {
             if (required) {
-                throw RequestException.badField("missing_field", field, "'" + field + "' is required: a list of at least "
+                throw new InvalidRequestException("missing_field", field, "'" + field + "' is required: a list of at least "
                         + min + " " + what);
             }
             return List.of();
         }
         if (!node.isArray()) {
-            throw RequestException.badField("invalid_type", field, "'" + field + "' must be an array of strings, got " + kind(node));
+            throw new InvalidRequestException("invalid_type", field, "'" + field + "' must be an array of strings, got " + kind(node));
         }
         if (node.size() < min) {
-            throw RequestException.badField("out_of_range", field, "'" + field + "' must not be empty");
+            throw new InvalidRequestException("out_of_range", field, "'" + field + "' must not be empty");
         }
         if (node.size() > max) {
-            throw RequestException.badField("out_of_range", field, "'" + field + "' may hold at most " + max
+            throw new InvalidRequestException("out_of_range", field, "'" + field + "' may hold at most " + max
                     + " entries, got " + node.size());
         }
         List<String> values = new ArrayList<>(node.size());
@@ -109,14 +110,14 @@ final class TaskRequestParser {
             JsonNode item = node.get(i);
             String at = field + "[" + i + "]";
             if (!item.isTextual()) {
-                throw RequestException.badField("invalid_type", at, "'" + at + "' must be a string, got " + kind(item));
+                throw new InvalidRequestException("invalid_type", at, "'" + at + "' must be a string, got " + kind(item));
             }
             String value = item.asText();
             if (!pattern.matcher(value).matches()) {
-                throw RequestException.badField("invalid_value", at, "'" + at + "' is not " + what + ": \"" + printable(value) + "\"");
+                throw new InvalidRequestException("invalid_value", at, "'" + at + "' is not " + what + ": \"" + printable(value) + "\"");
             }
             if (!seen.add(value)) {
-                throw RequestException.badField("duplicate_value", at, "'" + at + "' repeats \"" + value + "\"");
+                throw new InvalidRequestException("duplicate_value", at, "'" + at + "' repeats \"" + value + "\"");
             }
             values.add(value);
         }
@@ -129,10 +130,10 @@ final class TaskRequestParser {
             return defaultValue;
         }
         if (!node.isIntegralNumber()) {
-            throw RequestException.badField("invalid_type", field, "'" + field + "' must be a whole number, got " + kind(node));
+            throw new InvalidRequestException("invalid_type", field, "'" + field + "' must be a whole number, got " + kind(node));
         }
         if (!node.canConvertToLong() || node.asLong() < min || node.asLong() > max) {
-            throw RequestException.badField("out_of_range", field, "'" + field + "' must be between " + min + " and " + max
+            throw new InvalidRequestException("out_of_range", field, "'" + field + "' must be between " + min + " and " + max
                     + ", got " + node.asText());
         }
         return node.asInt();

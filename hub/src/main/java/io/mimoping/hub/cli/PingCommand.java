@@ -1,0 +1,177 @@
+package io.mimoping.hub.cli;
+
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.hub.event.EventWriter;
+import io.mimoping.hub.task.InvalidRequestException;
+import io.mimoping.hub.task.TaskRequest;
+import io.mimoping.hub.task.TaskRequestParser;
+import io.mimoping.hub.task.TaskResult;
+import io.mimoping.hub.task.TaskRunner;
+
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code mimoping ping}: one-shot pings from this host, printing the API's NDJSON events on stdout.
+ * Exit status as fping's: 0 every target answered, 1 some did not, 2 usage error; and 4 when this
+ * process may not send ICMP at all.
+ */
+public final class PingCommand {
+
+    static final int ALL_ANSWERED = 0;
+    static final int SOME_UNANSWERED = 1;
+    static final int USAGE_ERROR = 2;
+    static final int NO_PERMISSION = 4;
+
+    static final String USAGE = """
+            usage: mimoping ping [-c COUNT] [-i MS] [-W MS] [-s BYTES] [-f FILE] TARGET...
+              -c COUNT   probes per target (default 3)
+              -i MS      interval between probes to the same target, in ms (default 1000)
+              -W MS      timeout of each probe, in ms (default 10000)
+              -s BYTES   ICMP payload size (default 56)
+              -f FILE    read targets from FILE, one per line ('-' reads stdin; '#' starts a comment)
+              -h         this text
+            Prints one JSON event per line (the format of POST /ping-task). Exit status: 0 every target
+            answered, 1 some target did not, 2 usage error, 4 no permission to send ICMP.""";
+
+    /** Option letters and the request field each sets. */
+    private static final Map<String, String> FIELDS = Map.of("-c", "count", "-i", "interval", "-W", "timeout", "-s", "size");
+
+    private PingCommand() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(new BufferedOutputStream(System.out), false, StandardCharsets.UTF_8);
+        int status = run(args, System.in, out, System.err);
+        out.flush();
+        System.exit(status);
+    }
+
+    static int run(String[] args, InputStream stdin, OutputStream out, PrintStream err) {
+        TaskRequest request;
+        try {
+            request = parse(args, stdin);
+        } catch (UsageException e) {
+            err.println("mimoping ping: " + e.getMessage());
+            err.println(USAGE);
+            return USAGE_ERROR;
+        } catch (HelpRequested e) {
+            err.println(USAGE);
+            return ALL_ANSWERED;
+        }
+        try (IcmpEngine engine = IcmpEngine.open()) {
+            if (engine.mode(IcmpFamily.V4).isEmpty() && engine.mode(IcmpFamily.V6).isEmpty()) {
+                err.println("mimoping ping: " + engine.unavailable(IcmpFamily.V4).orElseThrow());
+                return NO_PERMISSION;
+            }
+            String taskId = HexFormat.of().toHexDigits(new SecureRandom().nextLong());
+            TaskResult result = new TaskRunner(engine, null).run(taskId, request, new EventWriter(out, taskId));
+            for (String target : result.unanswered()) {
+                err.println("mimoping ping: no reply from " + target);
+            }
+            return result.unanswered().isEmpty() ? ALL_ANSWERED : SOME_UNANSWERED;
+        }
+    }
+
+    private static TaskRequest parse(String[] args, InputStream stdin) {
+        JsonMapper json = JsonMapper.builder().build();
+        ObjectNode body = json.createObjectNode();
+        ArrayNode targets = body.putArray("targets");
+        boolean options = true;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (options && arg.equals("--")) {
+                options = false;
+            } else if (options && (arg.equals("-h") || arg.equals("--help"))) {
+                throw new HelpRequested();
+            } else if (options && FIELDS.containsKey(arg)) {
+                body.put(FIELDS.get(arg), number(arg, value(args, i++)));
+            } else if (options && arg.equals("-f")) {
+                readTargets(value(args, i++), stdin).forEach(targets::add);
+            } else if (options && arg.startsWith("-") && arg.length() > 1) {
+                throw new UsageException("unknown option '" + arg + "'");
+            } else {
+                targets.add(arg);
+            }
+        }
+        if (targets.isEmpty()) {
+            throw new UsageException("no target given");
+        }
+        try {
+            return new TaskRequestParser().parse(json.writeValueAsBytes(body));
+        } catch (InvalidRequestException e) {
+            String option = FIELDS.entrySet().stream().filter(f -> f.getValue().equals(e.field()))
+                    .map(Map.Entry::getKey).findFirst().orElse(e.field());
+            throw new UsageException(option + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode the request", e);
+        }
+    }
+
+    private static String value(String[] args, int i) {
+        if (i + 1 >= args.length) {
+            throw new UsageException(args[i] + " needs a value");
+        }
+        return args[i + 1];
+    }
+
+    private static long number(String option, String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + " must be a whole number, got '" + value + "'");
+        }
+    }
+
+    private static List<String> readTargets(String file, InputStream stdin) {
+        try (BufferedReader reader = file.equals("-")
+                ? new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8))
+                : Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+            List<String> targets = new ArrayList<>();
+            String line;
+            while ((line = reader.readLine()) != null) {
+                int comment = line.indexOf('#');
+                String target = (comment >= 0 ? line.substring(0, comment) : line).strip();
+                if (!target.isEmpty()) {
+                    targets.add(target);
+                }
+            }
+            return targets;
+        } catch (IOException e) {
+            throw new UsageException("-f: cannot read '" + file + "': " + e.getMessage());
+        }
+    }
+
+    private static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private static final class HelpRequested extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        HelpRequested() {
+            super(null, null, false, false);
+        }
+    }
+}
