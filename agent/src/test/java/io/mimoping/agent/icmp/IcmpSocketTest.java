@@ -80,6 +80,28 @@ class IcmpSocketTest {
     }
 
     @Test
+    void aBoundRawSocketSendsFromItsAddressAndHearsOnlyWhatIsSentToIt() throws Exception {
+        InetAddress target = InetAddress.getByName("127.0.0.1");
+        try (IcmpSocket a = IcmpSocket.open(IcmpFamily.V4, IcmpSocket.Mode.RAW);
+             IcmpSocket b = IcmpSocket.open(IcmpFamily.V4, IcmpSocket.Mode.RAW)) {
+            a.acceptOnly(IcmpFamily.V4.echoReply());
+            b.acceptOnly(IcmpFamily.V4.echoReply());
+            a.bind(InetAddress.getByName("127.0.0.2"));
+            b.bind(InetAddress.getByName("127.0.0.3"));
+            Echo toB = Echo.random(ThreadLocalRandom.current().nextInt(1 << 16));
+            roundTrip(b, target, toB);
+            Echo toA = Echo.random(ThreadLocalRandom.current().nextInt(1 << 16));
+            roundTrip(a, target, toA);
+            // b's reply went to 127.0.0.3 before a's went to 127.0.0.2: had a heard it, it would be queued.
+            ReceivedPacket packet = new ReceivedPacket();
+            while (a.receive(packet)) {
+                assertNotEquals(toB.key(), IcmpEcho.key(packet.message(), packet.offset()),
+                        "a socket bound to 127.0.0.2 received a reply sent to 127.0.0.3");
+            }
+        }
+    }
+
+    @Test
     void datagramSocketsNeedPingGroupRange() throws Exception {
         // A new namespace starts with the kernel's default range "1 0": nobody may open ping sockets.
         inNamespace(false, () -> {
@@ -91,7 +113,7 @@ class IcmpSocketTest {
             }
         });
         // The same holds here wherever the host's range is empty, as on this machine ("1 0").
-        String[] range = Files.readString(PING_GROUP_RANGE).trim().split("\\s+");
+        String[] range = hostPingGroupRange().split("\\s+");
         if (Long.parseLong(range[0]) > Long.parseLong(range[1])) {
             assertThrows(IcmpPermissionException.class,
                     () -> IcmpSocket.open(IcmpFamily.V4, IcmpSocket.Mode.DATAGRAM).close());
@@ -100,7 +122,7 @@ class IcmpSocketTest {
 
     @Test
     void datagramRoundTripsInANamespaceThatAllowsThem() throws Exception {
-        String hostRange = Files.readString(PING_GROUP_RANGE);
+        String hostRange = hostPingGroupRange();
         inNamespace(true, () -> {
             try (IcmpSocket v4 = IcmpSocket.open(IcmpFamily.V4, IcmpSocket.Mode.DATAGRAM);
                  IcmpSocket other = IcmpSocket.open(IcmpFamily.V4, IcmpSocket.Mode.DATAGRAM);
@@ -128,11 +150,24 @@ class IcmpSocketTest {
                 // The other socket's replies are not delivered to it: nothing is queued there.
                 assertFalse(other.receive(new ReceivedPacket()), "a ping socket sees only its own replies");
             }
+            // Binding to a local address works for ping sockets too (the kernel still picks the identifier).
+            try (IcmpSocket bound = IcmpSocket.open(IcmpFamily.V4, IcmpSocket.Mode.DATAGRAM)) {
+                bound.bind(InetAddress.getByName("127.0.0.2"));
+                Echo echo = Echo.random(0);
+                ReceivedPacket reply = roundTrip(bound, InetAddress.getByName("127.0.0.1"), echo);
+                assertReply(reply, IcmpFamily.V4, InetAddress.getByName("127.0.0.1"), echo, bound.identifier());
+            }
         });
-        assertEquals(hostRange, Files.readString(PING_GROUP_RANGE), "the host's ping_group_range is untouched");
+        assertEquals(hostRange, hostPingGroupRange(), "the host's ping_group_range is untouched");
     }
 
     // ---- helpers ----
+
+    private static String hostPingGroupRange() throws IOException {
+        // Not Files.readString: on this procfs file it returns only "1" (it reads in pieces, and a
+        // sysctl file answers a read at a nonzero offset with end-of-file).
+        return Files.readAllLines(PING_GROUP_RANGE).getFirst().trim();
+    }
 
     private static ReceivedPacket roundTrip(IcmpSocket socket, InetAddress to, Echo echo) {
         ByteBuffer out = ByteBuffer.allocate(IcmpEcho.HEADER + PAYLOAD);

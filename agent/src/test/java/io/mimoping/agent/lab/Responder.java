@@ -1,0 +1,230 @@
+package io.mimoping.agent.lab;
+
+import io.mimoping.agent.icmp.IcmpEcho;
+import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.agent.icmp.IcmpSocket;
+import io.mimoping.agent.icmp.NetworkNamespace;
+import io.mimoping.agent.icmp.Poller;
+import io.mimoping.agent.icmp.ReceivedPacket;
+
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The emulated targets: one platform thread inside the lab's namespace owns a raw ICMP socket bound to
+ * each target address and answers every echo request as that target's {@link Behaviour} says.
+ *
+ * <p>A reply's delay counts from the request's kernel receive timestamp, so the thread's own wake-up
+ * latency does not add to it. Replies wait in a queue ordered by due time while the thread sleeps in
+ * {@code ppoll} until the next one is due or a request arrives: a reply leaves within tens of
+ * microseconds of its due time. Other threads set behaviours and read what was handled through
+ * concurrent maps.
+ */
+final class Responder implements AutoCloseable {
+
+    private static final long IDLE_WAIT_NANOS = 100_000_000L;
+    private static final long RETRY_NANOS = 50_000L;
+
+    private final String namespace;
+    private final List<InetAddress> targets;
+    private final Map<InetAddress, Behaviour> behaviours = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Queue<HandledRequest>> handled = new ConcurrentHashMap<>();
+    private final CompletableFuture<Poller> started = new CompletableFuture<>();
+    private final Thread thread;
+    private final Poller poller;
+    private volatile boolean running = true;
+    private volatile RuntimeException failure;
+
+    // Owned by the responder thread.
+    private final PriorityQueue<Pending> pending = new PriorityQueue<>();
+    private final ReceivedPacket packet = new ReceivedPacket();
+    private long order;
+
+    /** A socket bound to one target address. */
+    private record Bound(IcmpSocket socket, InetAddress address, IcmpFamily family) {
+    }
+
+    /** A reply waiting for its due time ({@link System#nanoTime()}); ties keep arrival order. */
+    private record Pending(long dueNanos, long order, Bound from, InetAddress to, byte[] reply)
+            implements Comparable<Pending> {
+
+        @Override
+        public int compareTo(Pending other) {
+            int byTime = Long.compare(dueNanos, other.dueNanos);
+            return byTime != 0 ? byTime : Long.compare(order, other.order);
+        }
+    }
+
+    /** Starts answering for these targets, each with {@link Behaviour#echo()} until told otherwise. */
+    Responder(String namespace, List<InetAddress> targets) {
+        this.namespace = namespace;
+        this.targets = List.copyOf(targets);
+        for (InetAddress target : targets) {
+            behaviours.put(target, Behaviour.echo());
+            handled.put(target, new ConcurrentLinkedQueue<>());
+        }
+        thread = new Thread(this::run, "mimolab-responder-" + namespace);
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            poller = started.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the responder could not start in " + namespace + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the responder started", e);
+        }
+    }
+
+    /** From now on, requests to this target meet this behaviour. */
+    void behave(InetAddress target, Behaviour behaviour) {
+        if (behaviours.replace(target, behaviour) == null) {
+            throw new IllegalArgumentException(target.getHostAddress() + " is not a target of this lab");
+        }
+    }
+
+    /** The requests this target received so far, in arrival order, and what it did about each. */
+    List<HandledRequest> handled(InetAddress target) {
+        Queue<HandledRequest> requests = handled.get(target);
+        if (requests == null) {
+            throw new IllegalArgumentException(target.getHostAddress() + " is not a target of this lab");
+        }
+        return List.copyOf(requests);
+    }
+
+    /**
+     * Stops answering and closes the sockets.
+     *
+     * @throws IllegalStateException if the responder thread failed while it ran
+     */
+    @Override
+    public void close() {
+        running = false;
+        poller.wakeup();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        poller.close();
+        if (failure != null) {
+            throw new IllegalStateException("the responder in " + namespace + " failed", failure);
+        }
+    }
+
+    // ---- responder thread ----
+
+    private void run() {
+        List<Bound> sockets = new ArrayList<>();
+        try {
+            NetworkNamespace.enterOnCurrentThread(namespace);
+            for (InetAddress target : targets) {
+                IcmpFamily family = IcmpFamily.of(target);
+                IcmpSocket socket = IcmpSocket.open(family, IcmpSocket.Mode.RAW);
+                sockets.add(new Bound(socket, target, family));
+                socket.acceptOnly(family.echoRequest());
+                socket.bind(target);
+            }
+            Poller waiting = new Poller(sockets.stream().map(Bound::socket).toList());
+            started.complete(waiting);
+            serve(sockets, waiting);
+        } catch (RuntimeException e) {
+            if (!started.completeExceptionally(e)) {
+                failure = e;
+            }
+        } finally {
+            sockets.forEach(bound -> bound.socket().close());
+        }
+    }
+
+    private void serve(List<Bound> sockets, Poller waiting) {
+        while (running) {
+            sendDue();
+            long wait = pending.isEmpty() ? IDLE_WAIT_NANOS : pending.peek().dueNanos() - System.nanoTime();
+            if (wait > 0) {
+                waiting.await(wait);
+            }
+            for (Bound bound : sockets) {
+                while (bound.socket().receive(packet)) {
+                    answer(bound);
+                }
+            }
+        }
+    }
+
+    private void sendDue() {
+        long now = System.nanoTime();
+        while (!pending.isEmpty() && pending.peek().dueNanos() <= now) {
+            Pending reply = pending.poll();
+            if (!reply.from().socket().send(reply.to(), ByteBuffer.wrap(reply.reply()))) {
+                pending.add(new Pending(now + RETRY_NANOS, reply.order(), reply.from(), reply.to(), reply.reply()));
+                return;
+            }
+        }
+    }
+
+    private void answer(Bound bound) {
+        long arrival = arrivalNanos();
+        ByteBuffer message = packet.message();
+        int at = packet.offset();
+        if (packet.length() < IcmpEcho.HEADER || IcmpEcho.type(message, at) != bound.family().echoRequest()) {
+            return;
+        }
+        int seq = IcmpEcho.seq(message, at);
+        List<Behaviour.Response> responses = behaviours.get(bound.address()).respond(seq);
+        handled.get(bound.address()).add(new HandledRequest(seq, responses));
+        if (responses.isEmpty()) {
+            return;
+        }
+        byte[] request = new byte[packet.length()];
+        message.get(at, request);
+        InetAddress sender = packet.source();
+        for (Behaviour.Response response : responses) {
+            pending.add(new Pending(arrival + response.delay().toNanos(), order++, bound, sender,
+                    reply(request, bound.family(), response.tamper())));
+        }
+    }
+
+    /** When the current packet arrived, on the {@link System#nanoTime()} scale, from its kernel timestamp. */
+    private long arrivalNanos() {
+        long now = System.nanoTime();
+        if (packet.kernelTimeNanos() == 0) {
+            return now;
+        }
+        Instant wall = Instant.now();
+        long sinceArrival = wall.getEpochSecond() * 1_000_000_000L + wall.getNano() - packet.kernelTimeNanos();
+        return now - Math.max(0, sinceArrival);
+    }
+
+    /** The echo reply to a request (an ICMP message without IP header), spoiled as asked. */
+    private static byte[] reply(byte[] request, IcmpFamily family, Behaviour.Tamper tamper) {
+        byte[] bytes = request.clone();
+        ByteBuffer reply = ByteBuffer.wrap(bytes);
+        reply.put(0, (byte) family.echoReply());
+        switch (tamper) {
+            case NONE, BAD_CHECKSUM -> { }
+            case FOREIGN_ID -> reply.putShort(4, (short) (IcmpEcho.id(reply, 0) + 1));
+            case WRONG_COOKIE -> {
+                for (int i = IcmpEcho.HEADER; i < Math.min(bytes.length, IcmpEcho.HEADER + IcmpEcho.TAG); i++) {
+                    bytes[i] = (byte) ~bytes[i];
+                }
+            }
+        }
+        reply.putShort(2, (short) 0);
+        int checksum = IcmpEcho.checksum(reply, 0, bytes.length);
+        // XOR with 0x0101 never turns 0x0000 into 0xffff, the other ones'-complement zero.
+        reply.putShort(2, (short) (tamper == Behaviour.Tamper.BAD_CHECKSUM ? checksum ^ 0x0101 : checksum));
+        return bytes;
+    }
+}
