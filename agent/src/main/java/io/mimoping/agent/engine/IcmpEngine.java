@@ -205,8 +205,11 @@ public final class IcmpEngine implements ProbeEngine {
                 while ((command = commands.poll()) != null) {
                     command.run();
                 }
-                fireDueTimers();
+                // Replies are read before deadlines fire, and only deadlines passed before the read fire:
+                // a reply that arrived in time counts even when this thread runs late.
+                long now = clock.monotonicNanos();
                 drain();
+                fireDueTimers(now);
                 long wait = timers.isEmpty() ? IDLE_WAIT_NANOS : timers.peek().at() - clock.monotonicNanos();
                 if (wait > 0 && commands.isEmpty()) {
                     poller.await(wait);
@@ -261,8 +264,7 @@ public final class IcmpEngine implements ProbeEngine {
         run.finish(now);
     }
 
-    private void fireDueTimers() {
-        long now = clock.monotonicNanos();
+    private void fireDueTimers(long now) {
         for (int fired = 0; fired < SEND_BURST && !timers.isEmpty() && timers.peek().at() <= now; fired++) {
             timers.poll().action().run();
         }

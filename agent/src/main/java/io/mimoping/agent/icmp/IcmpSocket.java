@@ -36,7 +36,8 @@ public final class IcmpSocket implements AutoCloseable {
     private final int fd;
     private final IcmpFamily family;
     private final Mode mode;
-    private final int identifier;
+    /** -1 for a raw socket; for a datagram socket its local port once bound, 0 before. */
+    private int identifier;
     /** msghdr, iovec, sockaddr and control buffer for recvmsg; the packet buffer; a sockaddr for sendto. */
     private final Memory header = new Memory(MSGHDR + IOVEC + SOCKADDR + CONTROL);
     private final Memory data = new Memory(MAX_PACKET);
@@ -63,7 +64,7 @@ public final class IcmpSocket implements AutoCloseable {
             } else if (mode == Mode.DATAGRAM) {
                 enable(LibC.IPPROTO_IP, LibC.IP_RECVTTL, 1);
             }
-            this.identifier = mode == Mode.DATAGRAM ? bindEphemeral() : -1;
+            this.identifier = mode == Mode.DATAGRAM ? 0 : -1;
         } catch (RuntimeException e) {
             LibC.close(fd);
             throw e;
@@ -112,9 +113,18 @@ public final class IcmpSocket implements AutoCloseable {
 
     /**
      * The identifier the kernel puts in this datagram socket's echo requests, or -1 for a raw socket,
-     * whose sender chooses it.
+     * whose sender chooses it. A datagram socket not yet bound is bound to the wildcard address here,
+     * so {@link #bind(InetAddress)} must come first if at all.
      */
     public int identifier() {
+        if (identifier == 0) {
+            int port = localPort();
+            if (port == 0) {
+                bindAny();
+                port = localPort();
+            }
+            identifier = port;
+        }
         return identifier;
     }
 
@@ -134,7 +144,10 @@ public final class IcmpSocket implements AutoCloseable {
         }
     }
 
-    /** Binds the socket to a local address: it then sends from it and receives only what is sent to it. */
+    /**
+     * Binds the socket to a local address: it then sends from it and receives only what is sent to it.
+     * A datagram socket can be bound once, before its {@link #identifier()} is read or it sends.
+     */
     public void bind(InetAddress local) {
         int length = writeSockaddr(scratch, local);
         check(LibC.bind(fd, scratch, length), "bind(" + local.getHostAddress() + ")");
@@ -253,10 +266,14 @@ public final class IcmpSocket implements AutoCloseable {
         }
     }
 
-    private int bindEphemeral() {
+    private void bindAny() {
         scratch.clear(SOCKADDR);
         scratch.setShort(0, (short) family.addressFamily);
         check(LibC.bind(fd, scratch, family == IcmpFamily.V4 ? 16 : SOCKADDR), "bind(ICMP datagram socket)");
+    }
+
+    /** The socket's local port: for a ping socket its echo identifier, 0 while unbound. */
+    private int localPort() {
         scratch.setInt(32, SOCKADDR);
         check(LibC.getsockname(fd, scratch, scratch.share(32)), "getsockname");
         return Short.toUnsignedInt(Short.reverseBytes(scratch.getShort(2)));

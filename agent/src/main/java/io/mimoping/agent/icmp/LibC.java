@@ -40,6 +40,7 @@ final class LibC {
     static final int CLONE_NEWNET = 0x40000000;
     static final int O_RDONLY = 0;
     static final int O_CLOEXEC = 0x80000;
+    static final int SCHED_FIFO = 1;
 
     static {
         Native.register(Platform.C_LIBRARY_NAME);
@@ -73,6 +74,8 @@ final class LibC {
     static native int close(int fd);
 
     static native int setns(int fd, int type);
+
+    static native int sched_setscheduler(int pid, int policy, Pointer param);
 
     static native Pointer strerror(int errno);
 }

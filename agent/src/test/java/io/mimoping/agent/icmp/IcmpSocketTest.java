@@ -157,6 +157,12 @@ class IcmpSocketTest {
                 ReceivedPacket reply = roundTrip(bound, InetAddress.getByName("127.0.0.1"), echo);
                 assertReply(reply, IcmpFamily.V4, InetAddress.getByName("127.0.0.1"), echo, bound.identifier());
             }
+            // A ping socket that sends before anyone asked its identifier: the kernel bound it on send.
+            try (IcmpSocket unasked = IcmpSocket.open(IcmpFamily.V6, IcmpSocket.Mode.DATAGRAM)) {
+                Echo echo = Echo.random(0);
+                ReceivedPacket reply = roundTrip(unasked, InetAddress.getByName("::1"), echo);
+                assertReply(reply, IcmpFamily.V6, InetAddress.getByName("::1"), echo, unasked.identifier());
+            }
         });
         assertEquals(hostRange, hostPingGroupRange(), "the host's ping_group_range is untouched");
     }

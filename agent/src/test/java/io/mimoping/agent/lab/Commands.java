@@ -16,10 +16,9 @@ final class Commands {
      * Runs a command to completion.
      *
      * @param input text for its standard input (such as an {@code ip -batch -} script), may be empty
-     * @return its output, standard error included
-     * @throws IllegalStateException if it exits with a non-zero status
+     * @throws IllegalStateException if it exits with a non-zero status; the message holds its output
      */
-    static String run(String input, List<String> command) {
+    static void run(String input, List<String> command) {
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             try (OutputStream stdin = process.getOutputStream()) {
@@ -30,7 +29,6 @@ final class Commands {
                 throw new IllegalStateException(String.join(" ", command) + " failed with status "
                         + process.exitValue() + ": " + output.strip() + (input.isEmpty() ? "" : "\ninput:\n" + input));
             }
-            return output;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
         } catch (InterruptedException e) {

@@ -12,8 +12,9 @@ import java.util.List;
  * userspace {@link Responder} as each target's {@link Behaviour} says (delay, loss, duplicates, spoiled
  * replies, silence). The root namespace reaches them over a veth pair; nothing leaves the host.
  *
- * <p>Needs CAP_NET_ADMIN and CAP_NET_RAW (root) and the {@code ip} and {@code sysctl} tools. Opening
- * fails with an exception when it cannot build the network: tests using it fail, they never skip.
+ * <p>Needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_NICE for the responder's real-time thread) and the
+ * {@code ip} and {@code sysctl} tools. Opening fails with an exception when it cannot build the network
+ * or start the responder: tests using it fail, they never skip.
  *
  * <pre>{@code
  * try (ImpairmentLab lab = ImpairmentLab.open(1)) {

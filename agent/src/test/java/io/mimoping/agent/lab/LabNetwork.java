@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  */
 final class LabNetwork implements AutoCloseable {
 
-    static final int MAX_TARGETS = 200;
+    private static final int MAX_TARGETS = 200;
+    private static final int MAX_ATTEMPTS = 3;
     private static final String PREFIX = "mimolab-";
     private static final Pattern LAB_NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d+)-[0-9a-f]+");
     private static final Path NAMESPACES = Path.of("/var/run/netns");
@@ -57,26 +58,37 @@ final class LabNetwork implements AutoCloseable {
         this.targets = targets;
     }
 
-    /** Builds a network with this many target addresses per family; removes it again if that fails. */
-    static LabNetwork create(int targets) {
+    /**
+     * Builds a network with this many target addresses per family; removes it again if that fails. Should
+     * another process's lab take the same subnet at the same moment, both notice and choose again.
+     */
+    static synchronized LabNetwork create(int targets) {
         if (targets < 1 || targets > MAX_TARGETS) {
             throw new IllegalArgumentException("targets outside [1, " + MAX_TARGETS + "]: " + targets);
         }
         removeAbandoned();
-        byte[] tag = new byte[4];
-        ThreadLocalRandom.current().nextBytes(tag);
-        LabNetwork network = new LabNetwork(tag, freeSubnet(), targets);
-        try {
-            network.build();
-        } catch (RuntimeException e) {
+        for (int attempt = 1; ; attempt++) {
+            byte[] tag = new byte[4];
+            ThreadLocalRandom.current().nextBytes(tag);
+            LabNetwork network = new LabNetwork(tag, freeSubnet(), targets);
             try {
-                network.close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
+                network.build();
+                if (!network.sharesSubnet()) {
+                    return network;
+                }
+            } catch (RuntimeException e) {
+                try {
+                    network.close();
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
             }
-            throw e;
+            network.close();
+            if (attempt == MAX_ATTEMPTS) {
+                throw new IllegalStateException("other labs took the chosen subnet " + attempt + " times");
+            }
         }
-        return network;
     }
 
     String namespace() {
@@ -131,7 +143,7 @@ final class LabNetwork implements AutoCloseable {
     }
 
     /** Whether the namespace or the host end of the veth pair still exists. */
-    boolean exists() {
+    private boolean exists() {
         return Files.exists(NAMESPACES.resolve(namespace)) || Files.exists(Path.of("/sys/class/net", hostLink));
     }
 
@@ -212,12 +224,7 @@ final class LabNetwork implements AutoCloseable {
 
     /** A subnet no interface of the root namespace has an address in. */
     private static int freeSubnet() {
-        List<InetAddress> used;
-        try (Stream<NetworkInterface> links = NetworkInterface.networkInterfaces()) {
-            used = links.flatMap(NetworkInterface::inetAddresses).toList();
-        } catch (SocketException e) {
-            throw new UncheckedIOException(e);
-        }
+        List<InetAddress> used = addresses().stream().map(LinkAddress::address).toList();
         int start = ThreadLocalRandom.current().nextInt(SUBNETS);
         for (int i = 0; i < SUBNETS; i++) {
             int subnet = (start + i) % SUBNETS;
@@ -226,6 +233,25 @@ final class LabNetwork implements AutoCloseable {
             }
         }
         throw new IllegalStateException("every lab subnet of 198.18.0.0/15 and 2001:2::/48 is in use");
+    }
+
+    /** Whether a link other than this lab's has an address in its subnet. */
+    private boolean sharesSubnet() {
+        return addresses().stream().anyMatch(a -> !a.link().equals(hostLink) && inSubnet(subnet, a.address()));
+    }
+
+    /** An address of a link. */
+    private record LinkAddress(String link, InetAddress address) {
+    }
+
+    /** Every address of every link of the root namespace. */
+    private static List<LinkAddress> addresses() {
+        try (Stream<NetworkInterface> links = NetworkInterface.networkInterfaces()) {
+            return links.flatMap(link -> link.inetAddresses().map(a -> new LinkAddress(link.getName(), a)))
+                    .toList();
+        } catch (SocketException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static boolean inSubnet(int subnet, InetAddress address) {
@@ -244,7 +270,13 @@ final class LabNetwork implements AutoCloseable {
             for (Path entry : entries.toList()) {
                 Matcher name = LAB_NAME.matcher(entry.getFileName().toString());
                 if (name.matches() && ProcessHandle.of(Long.parseLong(name.group(1))).isEmpty()) {
-                    Commands.run("", List.of("ip", "netns", "del", name.group()));
+                    try {
+                        Commands.run("", List.of("ip", "netns", "del", name.group()));
+                    } catch (IllegalStateException e) {
+                        if (Files.exists(entry)) {
+                            throw e;
+                        }
+                    }
                 }
             }
         } catch (IOException e) {

@@ -16,6 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * Everything a task reported, in order, and its totals: what the lab's tests assert on.
@@ -35,11 +36,21 @@ record RecordedTask(List<ProbeEvent> events, TaskTotals totals) {
     /** Runs a task to its end and records it. */
     static RecordedTask run(ProbeEngine engine, PingTask task)
             throws InterruptedException, ExecutionException, TimeoutException {
+        return run(engine, task, event -> { });
+    }
+
+    /**
+     * Runs a task to its end and records it, first handing each event to {@code onEngineThread} on the
+     * engine's own thread (to hold that thread up, as a busy host would).
+     */
+    static RecordedTask run(ProbeEngine engine, PingTask task, Consumer<ProbeEvent> onEngineThread)
+            throws InterruptedException, ExecutionException, TimeoutException {
         List<ProbeEvent> events = new CopyOnWriteArrayList<>();
         CompletableFuture<TaskTotals> done = new CompletableFuture<>();
         engine.start(task, new ProbeListener() {
             @Override
             public void onEvent(ProbeEvent event) {
+                onEngineThread.accept(event);
                 events.add(event);
             }
 

@@ -5,6 +5,7 @@ import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.icmp.IcmpSocket;
 import io.mimoping.agent.icmp.NetworkNamespace;
 import io.mimoping.agent.icmp.Poller;
+import io.mimoping.agent.icmp.RealtimeScheduling;
 import io.mimoping.agent.icmp.ReceivedPacket;
 
 import java.net.InetAddress;
@@ -25,15 +26,20 @@ import java.util.concurrent.ExecutionException;
  * each target address and answers every echo request as that target's {@link Behaviour} says.
  *
  * <p>A reply's delay counts from the request's kernel receive timestamp, so the thread's own wake-up
- * latency does not add to it. Replies wait in a queue ordered by due time while the thread sleeps in
- * {@code ppoll} until the next one is due or a request arrives: a reply leaves within tens of
- * microseconds of its due time. Other threads set behaviours and read what was handled through
- * concurrent maps.
+ * latency does not add to it. Replies wait in a queue ordered by due time. The thread sleeps in
+ * {@code ppoll} until a request arrives or the next reply is nearly due, then polls without sleeping
+ * until it is; it runs under SCHED_FIFO, so ordinary threads cannot delay it. A reply leaves within
+ * some ten microseconds of its due time, at the price of a busy CPU for the last millisecond before
+ * each delayed reply. Other threads set behaviours and read what was handled through concurrent maps.
  */
 final class Responder implements AutoCloseable {
 
     private static final long IDLE_WAIT_NANOS = 100_000_000L;
     private static final long RETRY_NANOS = 50_000L;
+    /** How long before a reply is due the thread stops sleeping and polls: a wake-up can take that long. */
+    private static final long SPIN_NANOS = 1_000_000L;
+    /** SCHED_FIFO priority of the responder thread: above every ordinary thread, so replies leave on time. */
+    private static final int PRIORITY = 20;
 
     private final String namespace;
     private final List<InetAddress> targets;
@@ -112,9 +118,15 @@ final class Responder implements AutoCloseable {
     public void close() {
         running = false;
         poller.wakeup();
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         poller.close();
@@ -129,6 +141,7 @@ final class Responder implements AutoCloseable {
         List<Bound> sockets = new ArrayList<>();
         try {
             NetworkNamespace.enterOnCurrentThread(namespace);
+            RealtimeScheduling.enterOnCurrentThread(PRIORITY);
             for (InetAddress target : targets) {
                 IcmpFamily family = IcmpFamily.of(target);
                 IcmpSocket socket = IcmpSocket.open(family, IcmpSocket.Mode.RAW);
@@ -151,14 +164,14 @@ final class Responder implements AutoCloseable {
     private void serve(List<Bound> sockets, Poller waiting) {
         while (running) {
             sendDue();
-            long wait = pending.isEmpty() ? IDLE_WAIT_NANOS : pending.peek().dueNanos() - System.nanoTime();
-            if (wait > 0) {
-                waiting.await(wait);
-            }
             for (Bound bound : sockets) {
                 while (bound.socket().receive(packet)) {
                     answer(bound);
                 }
+            }
+            long wait = pending.isEmpty() ? IDLE_WAIT_NANOS : pending.peek().dueNanos() - System.nanoTime();
+            if (wait > SPIN_NANOS) {
+                waiting.await(wait - SPIN_NANOS);
             }
         }
     }
@@ -175,15 +188,19 @@ final class Responder implements AutoCloseable {
     }
 
     private void answer(Bound bound) {
-        long arrival = arrivalNanos();
         ByteBuffer message = packet.message();
         int at = packet.offset();
         if (packet.length() < IcmpEcho.HEADER || IcmpEcho.type(message, at) != bound.family().echoRequest()) {
             return;
         }
+        // Delays count from the kernel's receive timestamp, moved to the System.nanoTime() scale.
+        long nowNanos = System.nanoTime();
+        long nowEpoch = epochNanos(Instant.now());
+        long arrivalEpoch = packet.kernelTimeNanos() != 0 ? packet.kernelTimeNanos() : nowEpoch;
+        long arrivalNanos = nowNanos - Math.max(0, nowEpoch - arrivalEpoch);
         int seq = IcmpEcho.seq(message, at);
         List<Behaviour.Response> responses = behaviours.get(bound.address()).respond(seq);
-        handled.get(bound.address()).add(new HandledRequest(seq, responses));
+        handled.get(bound.address()).add(new HandledRequest(seq, Instant.ofEpochSecond(0, arrivalEpoch), responses));
         if (responses.isEmpty()) {
             return;
         }
@@ -191,20 +208,13 @@ final class Responder implements AutoCloseable {
         message.get(at, request);
         InetAddress sender = packet.source();
         for (Behaviour.Response response : responses) {
-            pending.add(new Pending(arrival + response.delay().toNanos(), order++, bound, sender,
+            pending.add(new Pending(arrivalNanos + response.delay().toNanos(), order++, bound, sender,
                     reply(request, bound.family(), response.tamper())));
         }
     }
 
-    /** When the current packet arrived, on the {@link System#nanoTime()} scale, from its kernel timestamp. */
-    private long arrivalNanos() {
-        long now = System.nanoTime();
-        if (packet.kernelTimeNanos() == 0) {
-            return now;
-        }
-        Instant wall = Instant.now();
-        long sinceArrival = wall.getEpochSecond() * 1_000_000_000L + wall.getNano() - packet.kernelTimeNanos();
-        return now - Math.max(0, sinceArrival);
+    private static long epochNanos(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     /** The echo reply to a request (an ICMP message without IP header), spoiled as asked. */

@@ -17,7 +17,10 @@ public final class InvalidRequestException extends RuntimeException {
         this.field = field;
     }
 
-    /** Machine-readable reason: invalid_json, invalid_type, missing_field, unknown_field, out_of_range, ... */
+    /**
+     * Machine-readable reason: invalid_json, invalid_type, missing_field, unknown_field, duplicate_field,
+     * out_of_range, invalid_value, duplicate_value.
+     */
     public String code() {
         return code;
     }

@@ -9,7 +9,7 @@ import java.util.List;
  * A validated ping request with every default filled in: what {@code POST /ping-task} and
  * {@code mimoping ping} ask for.
  *
- * @param from     pinging sides by name; empty means the hub itself ({@value #HUB} names it explicitly)
+ * @param from     pinging sides by name, {@value #HUB} being the hub itself
  * @param targets  host names or addresses, as written
  * @param interval pause between two probes to the same target
  * @param count    probes per target
@@ -27,9 +27,9 @@ public record TaskRequest(List<String> from, List<String> targets, Duration inte
         targets = List.copyOf(targets);
     }
 
-    /** Whether the hub pings from itself: no {@code from}, or {@code from} names it. */
+    /** Whether the hub pings from itself. */
     public boolean fromHub() {
-        return from.isEmpty() || from.contains(HUB);
+        return from.contains(HUB);
     }
 
     /** Named pinging sides other than the hub itself. */

@@ -1,7 +1,10 @@
 package io.mimoping.hub.task;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -11,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,6 +54,13 @@ public final class TaskRequestParser {
         JsonNode root;
         try {
             root = json.readTree(body);
+        } catch (StreamReadException e) {
+            String duplicate = duplicateKey(e);
+            if (duplicate != null) {
+                throw new InvalidRequestException("duplicate_field", duplicate, "field '" + duplicate
+                        + "' appears more than once");
+            }
+            throw new InvalidRequestException("invalid_json", null, "the body is not valid JSON: " + e.getOriginalMessage());
         } catch (JacksonException e) {
             throw new InvalidRequestException("invalid_json", null, "the body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -64,8 +73,8 @@ public final class TaskRequestParser {
         if (!root.isObject()) {
             throw new InvalidRequestException("invalid_type", null, "the body must be a JSON object, got " + kind(root));
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            String name = it.next().getKey();
+        for (Map.Entry<String, JsonNode> property : root.properties()) {
+            String name = property.getKey();
             if (!FIELDS.contains(name)) {
                 throw new InvalidRequestException("unknown_field", name, "unknown field '" + name + "'; known fields: "
                         + "from, targets, interval, count, timeout, size");
@@ -81,7 +90,22 @@ public final class TaskRequestParser {
             throw new InvalidRequestException("out_of_range", "count", "targets x count must be at most " + MAX_PROBES
                     + " probes per task, got " + targets.size() + " x " + count);
         }
-        return new TaskRequest(from, targets, Duration.ofMillis(interval), count, Duration.ofMillis(timeout), size);
+        return new TaskRequest(from.isEmpty() ? List.of(TaskRequest.HUB) : from, targets, Duration.ofMillis(interval), count, Duration.ofMillis(timeout), size);
+    }
+
+    /**
+     * The repeated key when strict duplicate detection refused the body (still valid JSON by RFC 8259, so the
+     * field is named rather than the body called broken), else {@code null}: a key repeated in a nested object
+     * names no field of the request.
+     */
+    private static String duplicateKey(StreamReadException e) {
+        if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Duplicate field ")
+                || !(e.getProcessor() instanceof JsonParser parser)) {
+            return null;
+        }
+        JsonStreamContext context = parser.getParsingContext();
+        boolean topLevel = context.inObject() && context.getParent() != null && context.getParent().inRoot();
+        return topLevel ? context.getCurrentName() : null;
     }
 
     private static List<String> strings(JsonNode root, String field, boolean required, int min, int max,
@@ -90,7 +114,7 @@ public final class TaskRequestParser {
         if (node == null || node.isNull()) {
             if (required) {
                 throw new InvalidRequestException("missing_field", field, "'" + field + "' is required: a list of at least "
-                        + min + " " + what);
+                        + min + ", each " + what);
             }
             return List.of();
         }

@@ -1,0 +1,333 @@
+package io.mimoping.agent.lab;
+
+import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.bridge.probe.PingTask;
+import io.mimoping.bridge.probe.ProbeError;
+import io.mimoping.bridge.probe.ProbeEvent;
+import io.mimoping.bridge.probe.Reply;
+import io.mimoping.bridge.probe.TargetStats;
+import io.mimoping.bridge.probe.Timeout;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The real engine against targets in an {@link ImpairmentLab}: what it reports under delay, loss,
+ * duplicates, silence, spoiled and late replies, and that it accounts for every probe exactly once.
+ */
+class ImpairedEngineTest {
+
+    private static final long ONE_MS = 1_000_000L;
+
+    private static IcmpEngine engine;
+
+    @BeforeAll
+    static void openEngine() {
+        engine = IcmpEngine.open();
+        for (IcmpFamily family : IcmpFamily.values()) {
+            assertTrue(engine.unavailable(family).isEmpty(), () -> engine.unavailable(family).orElseThrow());
+        }
+    }
+
+    @AfterAll
+    static void closeEngine() {
+        engine.close();
+    }
+
+    @Test
+    void measuresADelayToWithinAMillisecond() throws Exception {
+        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+            List<String> targets = both(lab, 0, new Behaviour.Echo(Duration.ofMillis(20)));
+            RecordedTask run = RecordedTask.run(engine, task(targets, 20, 25, 200));
+
+            List<Long> errors = new ArrayList<>();
+            List<Long> outbound = new ArrayList<>();
+            for (String target : targets) {
+                List<Reply> replies = run.replies(target, Reply.Kind.FIRST);
+                assertEquals(20, replies.size(), () -> "replies of " + target + ": " + run.events());
+                List<HandledRequest> handled = lab.handled(InetAddress.getByName(target));
+                for (Reply reply : replies) {
+                    long error = reply.rttNanos() - 20 * ONE_MS;
+                    // From the engine's send timestamp to the request's arrival at the target: the part of
+                    // an error that arises before the probe leaves the engine's host.
+                    Instant arrival = handled.stream().filter(r -> r.seq() == reply.seq()).findFirst().orElseThrow()
+                            .arrival();
+                    long out = Duration.between(reply.sentAt(), arrival).toNanos();
+                    assertTrue(Math.abs(error) < ONE_MS, () -> "rtt " + reply.rttNanos() + " ns, of which "
+                            + out + " ns from the send timestamp to the target, for " + reply);
+                    errors.add(error);
+                    outbound.add(out);
+                }
+            }
+            System.out.printf("RTT error at 20 ms over %d replies: mean %.1f us, max %.1f us;"
+                            + " send timestamp to target: mean %.1f us, max %.1f us%n", errors.size(),
+                    mean(errors) / 1e3, max(errors) / 1e3, mean(outbound) / 1e3, max(outbound) / 1e3);
+        }
+    }
+
+    @Test
+    void timesOutExactlyTheProbesTheNetworkDropped() throws Exception {
+        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+            List<String> targets = both(lab, 0, new Behaviour.Loss(0.3, 42, Behaviour.echo()));
+            RecordedTask run = RecordedTask.run(engine, task(targets, 40, 5, 100));
+
+            for (String target : targets) {
+                List<HandledRequest> handled = lab.handled(InetAddress.getByName(target));
+                assertEquals(seqs(40), handled.stream().map(r -> (long) r.seq()).toList(), "requests that arrived");
+                List<Long> dropped = handled.stream().filter(HandledRequest::dropped).map(r -> (long) r.seq()).toList();
+                List<Long> kept = handled.stream().filter(r -> !r.dropped()).map(r -> (long) r.seq()).toList();
+                assertTrue(dropped.size() >= 4 && dropped.size() <= 20, "dropped " + dropped);
+
+                assertEquals(dropped, run.timedOut(target));
+                assertEquals(kept, run.replies(target, Reply.Kind.FIRST).stream().map(Reply::seq).toList());
+                assertEquals(List.of(), run.replies(target, Reply.Kind.DUPLICATE));
+                assertEquals(List.of(), run.replies(target, Reply.Kind.LATE));
+                TargetStats stats = run.stats(target);
+                assertEquals(40, stats.sent());
+                assertEquals(kept.size(), stats.received());
+                assertEquals(100.0 * dropped.size() / 40, stats.lossPercent(), 1e-9);
+            }
+        }
+    }
+
+    @Test
+    void reportsDuplicatesWithoutCountingThemAsReceived() throws Exception {
+        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+            List<String> targets = both(lab, 0, new Behaviour.Duplicate(3, Duration.ZERO));
+            RecordedTask run = RecordedTask.run(engine, task(targets, 5, 10, 100));
+
+            for (String target : targets) {
+                assertEquals(seqs(5), run.replies(target, Reply.Kind.FIRST).stream().map(Reply::seq).toList());
+                List<Reply> duplicates = run.replies(target, Reply.Kind.DUPLICATE);
+                // The target finishes with its last probe's first reply: that probe's copies come too late to count.
+                for (long seq = 0; seq < 4; seq++) {
+                    long s = seq;
+                    assertEquals(2, duplicates.stream().filter(d -> d.seq() == s).count(), "duplicates of seq " + seq);
+                }
+                TargetStats stats = run.stats(target);
+                assertEquals(5, stats.received());
+                assertEquals(5, stats.rttNanos().size());
+                assertEquals(duplicates.size(), stats.duplicates());
+                assertEquals(0, stats.lossPercent());
+            }
+            assertEquals(10, run.totals().received());
+            assertEquals(0, run.totals().timeouts());
+        }
+    }
+
+    @Test
+    void reportsOnlyTimeoutsFromABlackHole() throws Exception {
+        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+            List<String> targets = both(lab, 0, new Behaviour.BlackHole());
+            RecordedTask run = RecordedTask.run(engine, task(targets, 5, 10, 50));
+
+            for (String target : targets) {
+                assertEquals(5, lab.handled(InetAddress.getByName(target)).size(), "requests that arrived");
+                List<ProbeEvent> events = run.of(target);
+                assertEquals(6, events.size(), () -> "events of " + target + ": " + events);
+                assertEquals(seqs(5), run.timedOut(target));
+                TargetStats stats = run.stats(target);
+                assertEquals(5, stats.sent());
+                assertEquals(0, stats.received());
+                assertEquals(100.0, stats.lossPercent());
+                assertEquals(List.of(), stats.rttNanos());
+            }
+            assertEquals(10, run.totals().sent());
+            assertEquals(10, run.totals().timeouts());
+            assertEquals(0, run.totals().received());
+        }
+    }
+
+    @Test
+    void ignoresRepliesWithAForeignIdentifierCookieOrChecksum() throws Exception {
+        List<Behaviour.Tamper> v4 = List.of(Behaviour.Tamper.FOREIGN_ID, Behaviour.Tamper.WRONG_COOKIE,
+                Behaviour.Tamper.BAD_CHECKSUM);
+        List<Behaviour.Tamper> v6 = List.of(Behaviour.Tamper.FOREIGN_ID, Behaviour.Tamper.WRONG_COOKIE);
+        try (ImpairmentLab lab = ImpairmentLab.open(3)) {
+            Map<String, Behaviour.Tamper> tampers = new HashMap<>();
+            for (IcmpFamily family : IcmpFamily.values()) {
+                List<Behaviour.Tamper> kinds = family == IcmpFamily.V4 ? v4 : v6;
+                for (int i = 0; i < kinds.size(); i++) {
+                    InetAddress target = lab.target(family, i);
+                    lab.behave(target, new Behaviour.Select(Set.of(1, 3), new Behaviour.Tampered(kinds.get(i)),
+                            Behaviour.echo()));
+                    tampers.put(target.getHostAddress(), kinds.get(i));
+                }
+            }
+            RecordedTask run = RecordedTask.run(engine, task(List.copyOf(tampers.keySet()), 5, 10, 50));
+
+            tampers.forEach((target, tamper) -> {
+                String which = tamper + " to " + target;
+                assertEquals(List.of(1L, 3L), run.timedOut(target), which);
+                assertEquals(List.of(0L, 2L, 4L), run.replies(target, Reply.Kind.FIRST).stream().map(Reply::seq).toList(),
+                        which);
+                for (long seq : List.of(1L, 3L)) {
+                    assertEquals(1, run.of(target, seq).size(), () -> which + ": " + run.of(target));
+                }
+                assertEquals(6, run.of(target).size(), () -> which + ": " + run.of(target));
+            });
+            assertEquals(0, run.totals().errors());
+        }
+    }
+
+    @Test
+    void reportsALateReplyOnceAfterItsTimeout() throws Exception {
+        Duration late = Duration.ofMillis(60);
+        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+            List<String> targets = both(lab, 0, new Behaviour.Select(Set.of(1), new Behaviour.Duplicate(2, late),
+                    Behaviour.echo()));
+            // Probe 1 times out at 40 ms, its replies come at 60 ms, it is forgotten at 80 ms, the target ends at 150 ms.
+            RecordedTask run = RecordedTask.run(engine, task(targets, 4, 50, 40));
+
+            for (String target : targets) {
+                List<ProbeEvent> probe = run.of(target, 1);
+                assertEquals(2, probe.size(), () -> "events of seq 1: " + probe);
+                assertTrue(probe.get(0) instanceof Timeout, () -> "first " + probe.get(0));
+                Reply reply = (Reply) probe.get(1);
+                assertEquals(Reply.Kind.LATE, reply.kind());
+                assertTrue(Math.abs(reply.rttNanos() - late.toNanos()) < ONE_MS, "late rtt " + reply.rttNanos());
+                TargetStats stats = run.stats(target);
+                assertEquals(3, stats.received());
+                assertEquals(3, stats.rttNanos().size());
+                assertEquals(0, stats.duplicates());
+                assertEquals(25.0, stats.lossPercent());
+            }
+            assertEquals(6, run.totals().received());
+            assertEquals(2, run.totals().timeouts());
+        }
+    }
+
+    @Test
+    void countsAReplyThatArrivedInTimeThoughTheEngineRanLate() throws Exception {
+        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+            InetAddress early = lab.target(IcmpFamily.V6, 0);
+            InetAddress inTime = lab.target(IcmpFamily.V4, 0);
+            lab.behave(early, new Behaviour.Echo(Duration.ofMillis(5)));
+            lab.behave(inTime, new Behaviour.Echo(Duration.ofMillis(15)));
+            // The engine thread is held up from 5 ms to 35 ms, as a loaded host might: the reply of
+            // inTime arrives at 15 ms, before its 20 ms deadline, but is read only after that deadline.
+            RecordedTask run = RecordedTask.run(engine, task(List.of(early.getHostAddress(), inTime.getHostAddress()),
+                    1, 10, 20), event -> {
+                        if (event instanceof Reply reply && reply.address().equals(early)) {
+                            sleep(Duration.ofMillis(30));
+                        }
+                    });
+
+            String target = inTime.getHostAddress();
+            assertEquals(List.of(), run.timedOut(target), () -> "events: " + run.events());
+            List<Reply> replies = run.replies(target, Reply.Kind.FIRST);
+            assertEquals(1, replies.size(), () -> "events: " + run.events());
+            assertTrue(replies.getFirst().rttNanos() < 20 * ONE_MS, "rtt " + replies.getFirst().rttNanos());
+            assertEquals(2, run.totals().received());
+            assertEquals(0, run.totals().timeouts());
+        }
+    }
+
+    @Test
+    void accountsForEveryProbeExactlyOnce() throws Exception {
+        Duration timeout = Duration.ofMillis(40);
+        Behaviour late = new Behaviour.Echo(Duration.ofMillis(60));
+        try (ImpairmentLab lab = ImpairmentLab.open(3)) {
+            Map<String, Behaviour> behaviours = Map.of(
+                    lab.target(IcmpFamily.V4, 0).getHostAddress(),
+                    new Behaviour.Loss(0.3, 7, new Behaviour.Duplicate(2, Duration.ZERO)),
+                    lab.target(IcmpFamily.V4, 1).getHostAddress(),
+                    new Behaviour.Select(Set.of(3, 4, 10), late, new Behaviour.Loss(0.2, 9, Behaviour.echo())),
+                    lab.target(IcmpFamily.V4, 2).getHostAddress(),
+                    new Behaviour.BlackHole(),
+                    lab.target(IcmpFamily.V6, 0).getHostAddress(),
+                    new Behaviour.Select(Set.of(5, 6), new Behaviour.Tampered(Behaviour.Tamper.WRONG_COOKIE),
+                            new Behaviour.Duplicate(3, Duration.ofMillis(2))),
+                    lab.target(IcmpFamily.V6, 1).getHostAddress(),
+                    new Behaviour.Echo(Duration.ofMillis(10)),
+                    lab.target(IcmpFamily.V6, 2).getHostAddress(),
+                    new Behaviour.Loss(0.5, 11, new Behaviour.Select(Set.of(2, 20), late, Behaviour.echo())));
+            for (Map.Entry<String, Behaviour> entry : behaviours.entrySet()) {
+                lab.behave(InetAddress.getByName(entry.getKey()), entry.getValue());
+            }
+            RecordedTask run = RecordedTask.run(engine, task(List.copyOf(behaviours.keySet()), 30, 5,
+                    timeout.toMillis()));
+
+            long received = 0;
+            for (String target : behaviours.keySet()) {
+                List<Long> expectedTimeouts = lab.handled(InetAddress.getByName(target)).stream()
+                        .filter(r -> r.responses().stream().noneMatch(
+                                answer -> answer.tamper() == Behaviour.Tamper.NONE
+                                        && answer.delay().compareTo(timeout) < 0))
+                        .map(r -> (long) r.seq()).toList();
+                assertEquals(expectedTimeouts, run.timedOut(target), target);
+                List<Long> expectedLate = lab.handled(InetAddress.getByName(target)).stream()
+                        .filter(r -> expectedTimeouts.contains((long) r.seq()) && r.responses().stream().anyMatch(
+                                answer -> answer.tamper() == Behaviour.Tamper.NONE
+                                        && answer.delay().compareTo(timeout.multipliedBy(2)) < 0))
+                        .map(r -> (long) r.seq()).toList();
+                assertEquals(expectedLate, run.replies(target, Reply.Kind.LATE).stream().map(Reply::seq).toList(),
+                        target);
+                for (long seq = 0; seq < 30; seq++) {
+                    long outcomes = run.of(target, seq).stream().filter(
+                            e -> e instanceof Timeout || (e instanceof Reply r && r.kind() == Reply.Kind.FIRST)).count();
+                    assertEquals(1, outcomes, "outcomes of seq " + seq + " of " + target + ": " + run.of(target, seq));
+                }
+                TargetStats stats = run.stats(target);
+                assertEquals(30, stats.sent(), target);
+                assertEquals(run.replies(target, Reply.Kind.FIRST).size(), stats.received(), target);
+                assertEquals(run.replies(target, Reply.Kind.DUPLICATE).size(), stats.duplicates(), target);
+                assertTrue(run.of(target).getLast() instanceof TargetStats, target + " reported after its stats");
+                received += stats.received();
+            }
+            assertEquals(180, run.totals().sent());
+            assertEquals(received, run.totals().received());
+            assertEquals(run.totals().sent(), run.totals().received() + run.totals().timeouts());
+            assertEquals(0, run.events().stream().filter(e -> e instanceof ProbeError).count());
+        }
+    }
+
+    /** Gives target {@code index} of both families this behaviour; returns their addresses as task targets. */
+    private static List<String> both(ImpairmentLab lab, int index, Behaviour behaviour) {
+        List<String> targets = new ArrayList<>();
+        for (IcmpFamily family : IcmpFamily.values()) {
+            InetAddress target = lab.target(family, index);
+            lab.behave(target, behaviour);
+            targets.add(target.getHostAddress());
+        }
+        return targets;
+    }
+
+    private static double mean(List<Long> values) {
+        return values.stream().mapToLong(Long::longValue).average().orElseThrow();
+    }
+
+    private static long max(List<Long> values) {
+        return values.stream().mapToLong(Math::abs).max().orElseThrow();
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static PingTask task(List<String> targets, int count, long intervalMs, long timeoutMs) {
+        return new PingTask("lab", targets, Duration.ofMillis(intervalMs), count, Duration.ofMillis(timeoutMs), 56);
+    }
+
+    private static List<Long> seqs(int count) {
+        return LongStream.range(0, count).boxed().toList();
+    }
+}
