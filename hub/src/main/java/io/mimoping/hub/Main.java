@@ -8,6 +8,7 @@ import io.mimoping.agent.engine.ProbeEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.hub.http.ErrorResponses;
 import io.mimoping.hub.http.PingTaskService;
+import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.task.TaskRunner;
 
 import java.io.PrintStream;
@@ -50,7 +51,7 @@ public final class Main {
 
     /** Routes and handlers of the hub; tests set up their servers with it too. */
     public static void setup(WebServerConfig.Builder server, ProbeEngine engine) {
-        TaskRunner runner = new TaskRunner(engine, KEEP_ALIVE);
+        TaskRunner runner = new TaskRunner(engine, AgentDirectory.NONE, KEEP_ALIVE);
         server.routing(routing -> {
             ErrorResponses.register(routing);
             routing.register(new PingTaskService(runner));

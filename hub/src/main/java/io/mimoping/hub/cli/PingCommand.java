@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.hub.event.EventWriter;
+import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.task.InvalidRequestException;
 import io.mimoping.hub.task.TaskRequest;
 import io.mimoping.hub.task.TaskRequestParser;
@@ -82,7 +83,7 @@ public final class PingCommand {
                 return NO_PERMISSION;
             }
             String taskId = HexFormat.of().toHexDigits(new SecureRandom().nextLong());
-            TaskResult result = new TaskRunner(engine, null).run(taskId, request, new EventWriter(out, taskId));
+            TaskResult result = new TaskRunner(engine, AgentDirectory.NONE, null).run(taskId, request, new EventWriter(out, taskId));
             for (String target : result.unanswered()) {
                 err.println("mimoping ping: no reply from " + target);
             }

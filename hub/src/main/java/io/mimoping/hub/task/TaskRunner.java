@@ -3,6 +3,7 @@ package io.mimoping.hub.task;
 import io.mimoping.agent.engine.ProbeEngine;
 import io.mimoping.agent.engine.RunningTask;
 import io.mimoping.bridge.probe.ErrorCode;
+import io.mimoping.bridge.probe.PingTask;
 import io.mimoping.bridge.probe.ProbeError;
 import io.mimoping.bridge.probe.ProbeEvent;
 import io.mimoping.bridge.probe.ProbeListener;
@@ -21,31 +22,34 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one task on the calling (virtual) thread and writes its events as they happen: the {@code task}
- * line, every pinging side's events, then {@code end}. In embedded mode the only pinging side is the
- * hub's own engine; agents named in {@code from} are unknown.
+ * line, every pinging side's events merged in arrival order, then {@code end} once every side finished.
+ * Pinging sides are the hub's own engine ({@value TaskRequest#HUB}) and agents found in the directory.
  *
- * <p>The engine's thread hands events over through a queue and never waits for the client. When the
- * client goes away (a write fails), the task is cancelled at once and the failure propagates.
+ * <p>Pinging sides hand events over through a queue and never wait for the client. When the client
+ * goes away (a write fails), the task is cancelled at every side at once and the failure propagates.
  */
 public final class TaskRunner {
 
     private final ProbeEngine engine;
+    private final AgentDirectory agents;
     private final Duration keepAlive;
 
     /**
      * @param engine    the hub's own probe engine
+     * @param agents    where agents named in {@code from} are found
      * @param keepAlive how long the stream may stay silent before a keep-alive byte checks the client is
      *                  still there; {@code null} for outputs that need none (a terminal)
      */
-    public TaskRunner(ProbeEngine engine, Duration keepAlive) {
+    public TaskRunner(ProbeEngine engine, AgentDirectory agents, Duration keepAlive) {
         this.engine = engine;
+        this.agents = agents;
         this.keepAlive = keepAlive;
     }
 
     private sealed interface Item {
     }
 
-    private record Event(ProbeEvent event) implements Item {
+    private record Event(String from, ProbeEvent event) implements Item {
     }
 
     private record Finished(TaskTotals totals) implements Item {
@@ -55,64 +59,93 @@ public final class TaskRunner {
     public TaskResult run(String taskId, TaskRequest request, EventWriter out) {
         long started = System.nanoTime();
         out.task(request);
+        PingTask task = request.toPingTask(taskId);
+        BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
+        List<RunningTask> running = new ArrayList<>();
         long hubErrors = 0;
-        for (String agent : request.agents()) {
-            out.agentError(agent, ProbeError.ofTarget(ErrorCode.AGENT_UNKNOWN, null,
-                    "no agent named '" + agent + "' is registered: this hub runs in embedded mode"
-                            + " (no broker), where only '" + TaskRequest.HUB + "' can ping"));
-            hubErrors++;
+        for (String from : request.from()) {
+            ProbeEngine side = from.equals(TaskRequest.HUB) ? engine : agents.find(from).orElse(null);
+            if (side == null) {
+                out.agentError(from, ProbeError.ofTarget(ErrorCode.AGENT_UNKNOWN, null,
+                        "no agent named '" + from + "': this hub runs in embedded mode (no broker), where only '"
+                                + TaskRequest.HUB + "' can ping"));
+                hubErrors++;
+                continue;
+            }
+            running.add(side.start(task, new ProbeListener() {
+                @Override
+                public void onEvent(ProbeEvent event) {
+                    queue.add(new Event(from, event));
+                }
+
+                @Override
+                public void onFinished(TaskTotals totals) {
+                    queue.add(new Finished(totals));
+                }
+            }));
         }
         List<String> unanswered = new ArrayList<>();
-        TaskTotals totals = new TaskTotals(0, 0, 0, 0, Duration.ZERO);
-        if (request.fromHub()) {
-            totals = runOnHub(taskId, request, out, unanswered);
-        } else {
-            request.targets().forEach(target -> request.agents().forEach(agent -> unanswered.add(agent + "/" + target)));
-        }
+        TaskTotals totals = collect(taskId, request, queue, running, out, unanswered);
         TaskTotals all = new TaskTotals(totals.sent(), totals.received(), totals.timeouts(),
                 totals.errors() + hubErrors, Duration.ofNanos(System.nanoTime() - started));
         out.end(all);
         return new TaskResult(all, unanswered);
     }
 
-    private TaskTotals runOnHub(String taskId, TaskRequest request, EventWriter out, List<String> unanswered) {
-        BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
-        RunningTask running = engine.start(request.toPingTask(taskId), new ProbeListener() {
-            @Override
-            public void onEvent(ProbeEvent event) {
-                queue.add(new Event(event));
-            }
-
-            @Override
-            public void onFinished(TaskTotals totals) {
-                queue.add(new Finished(totals));
-            }
-        });
+    private TaskTotals collect(String taskId, TaskRequest request, BlockingQueue<Item> queue, List<RunningTask> running,
+                               EventWriter out, List<String> unanswered) {
         Set<String> answered = new HashSet<>();
+        long sent = 0;
+        long received = 0;
+        long timeouts = 0;
+        long errors = 0;
         try {
-            while (true) {
-                Item item = next(queue, out);
-                switch (item) {
-                    case Event(ProbeEvent event) -> {
+            for (int open = running.size(); open > 0; ) {
+                switch (next(queue, out)) {
+                    case Event(String from, ProbeEvent event) -> {
                         if (event instanceof TargetStats stats && stats.received() > 0) {
-                            answered.add(stats.target());
+                            answered.add(name(from, stats.target()));
                         }
-                        out.probe(TaskRequest.HUB, event);
+                        if (event instanceof ProbeError error && isAboutAgent(error.code())) {
+                            out.agentError(from, error);
+                        } else {
+                            out.probe(from, event);
+                        }
                     }
                     case Finished(TaskTotals totals) -> {
-                        request.targets().stream().filter(t -> !answered.contains(t)).forEach(unanswered::add);
-                        return totals;
+                        sent += totals.sent();
+                        received += totals.received();
+                        timeouts += totals.timeouts();
+                        errors += totals.errors();
+                        open--;
                     }
                 }
             }
         } catch (RuntimeException e) {
-            running.cancel();
+            running.forEach(RunningTask::cancel);
             throw e;
         } catch (InterruptedException e) {
-            running.cancel();
+            running.forEach(RunningTask::cancel);
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while streaming task " + taskId, e);
         }
+        for (String from : request.from()) {
+            for (String target : request.targets()) {
+                if (!answered.contains(name(from, target))) {
+                    unanswered.add(name(from, target));
+                }
+            }
+        }
+        return new TaskTotals(sent, received, timeouts, errors, Duration.ZERO);
+    }
+
+    /** How a (pinging side, target) pair is named to people: the target alone for the hub itself. */
+    private static String name(String from, String target) {
+        return from.equals(TaskRequest.HUB) ? target : from + "/" + target;
+    }
+
+    private static boolean isAboutAgent(ErrorCode code) {
+        return code == ErrorCode.AGENT_UNKNOWN || code == ErrorCode.AGENT_OFFLINE || code == ErrorCode.AGENT_LOST;
     }
 
     private Item next(BlockingQueue<Item> queue, EventWriter out) throws InterruptedException {

@@ -1,0 +1,81 @@
+package io.mimoping.agent.process;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Command-line options of {@code mimoping agent}, read once at start. The seed's single-dash spellings
+ * ({@code -node-name}, {@code -addr}, {@code -rabbitmq-broker-url}) work too.
+ *
+ * @param name      the agent's name, unique among the agents of a broker
+ * @param hub       the hub's HOST:PORT, where the agent registers over WebSocket
+ * @param brokerUrl RabbitMQ URL
+ * @param token     the hub's agent token, or {@code null}
+ * @param labels    free-form labels announced at registration
+ */
+record AgentOptions(String name, String hub, String brokerUrl, String token, Map<String, String> labels) {
+
+    static final String USAGE = """
+            usage: mimoping agent --node-name NAME --addr HUB_HOST:PORT --rabbitmq-broker-url amqp://USER:PASS@HOST:5672/
+                                  [--token TOKEN] [--label KEY=VALUE]...
+              --node-name NAME             this agent's name (letters, digits, '.', '_', '-')
+              --addr HOST:PORT             the hub to register with (its HTTP port)
+              --rabbitmq-broker-url URL    the RabbitMQ broker shared with the hub
+              --token TOKEN                the hub's agent token (default: $MIMOPING_AGENT_TOKEN)
+              --label KEY=VALUE            a label shown in the hub's /conns (repeatable)
+            The seed's spellings -node-name, -addr and -rabbitmq-broker-url are accepted too.""";
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
+
+    AgentOptions {
+        labels = Map.copyOf(labels);
+    }
+
+    /** Parses arguments; {@code environmentToken} is the value of MIMOPING_AGENT_TOKEN, or null. */
+    static AgentOptions parse(String[] args, String environmentToken) {
+        String name = null;
+        String hub = null;
+        String broker = null;
+        String token = environmentToken;
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String option = args[i].startsWith("--") ? args[i].substring(1) : args[i];
+            String value;
+            int equals = option.indexOf('=');
+            if (option.startsWith("-") && equals > 0) {
+                value = option.substring(equals + 1);
+                option = option.substring(0, equals);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new IllegalArgumentException(args[i] + " needs a value");
+            }
+            switch (option) {
+                case "-node-name" -> name = value;
+                case "-addr" -> hub = value;
+                case "-rabbitmq-broker-url" -> broker = value;
+                case "-token" -> token = value;
+                case "-label" -> {
+                    int at = value.indexOf('=');
+                    if (at <= 0) {
+                        throw new IllegalArgumentException("--label must be KEY=VALUE, got '" + value + "'");
+                    }
+                    labels.put(value.substring(0, at), value.substring(at + 1));
+                }
+                default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+            }
+        }
+        if (name == null || hub == null || broker == null) {
+            throw new IllegalArgumentException("--node-name, --addr and --rabbitmq-broker-url are required");
+        }
+        if (!NAME.matcher(name).matches() || name.equals("hub")) {
+            throw new IllegalArgumentException("--node-name '" + name + "' is not a valid agent name (letters, digits,"
+                    + " '.', '_', '-', at most 64, not 'hub')");
+        }
+        if (!hub.matches("\\[?[A-Za-z0-9.:\\-]+]?:\\d{1,5}")) {
+            throw new IllegalArgumentException("--addr must be HOST:PORT, got '" + hub + "'");
+        }
+        return new AgentOptions(name, hub, broker, token, labels);
+    }
+}

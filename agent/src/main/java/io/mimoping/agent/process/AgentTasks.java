@@ -1,0 +1,159 @@
+package io.mimoping.agent.process;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.agent.engine.RunningTask;
+import io.mimoping.bridge.amqp.Broker;
+import io.mimoping.bridge.amqp.BrokerException;
+import io.mimoping.bridge.amqp.ConfirmingPublisher;
+import io.mimoping.bridge.amqp.Topology;
+import io.mimoping.bridge.wire.Command;
+import io.mimoping.bridge.wire.Report;
+import io.mimoping.bridge.wire.WireCodec;
+import io.mimoping.bridge.wire.WireException;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The agent's side of the broker: consumes its own command queue, runs each task on the engine and
+ * reports through a {@link TaskReporter}; obeys cancels; stops a task whose hub's reply queue is gone.
+ */
+final class AgentTasks implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(AgentTasks.class.getName());
+    /** Task ids remembered so that a command delivered again after a broker failover runs once. */
+    private static final int REMEMBERED = 10_000;
+
+    private final String agent;
+    private final ProbeEngine engine;
+    private final ConfirmingPublisher publisher;
+    private final Channel channel;
+    private final Map<String, RunningTask> running = new ConcurrentHashMap<>();
+    private final Set<String> seen = Collections.synchronizedSet(Collections.newSetFromMap(
+            new LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > REMEMBERED;
+                }
+            }));
+    private String consumerTag;
+
+    AgentTasks(String agent, ProbeEngine engine, Broker broker) {
+        this.agent = agent;
+        this.engine = engine;
+        this.publisher = new ConfirmingPublisher(broker, this::hubGone);
+        try {
+            this.channel = broker.connection().createChannel();
+            channel.basicQos(64);
+        } catch (IOException e) {
+            throw new BrokerException("cannot open a RabbitMQ channel: " + e.getMessage(), e);
+        }
+    }
+
+    /** Declares this agent's queue and starts taking commands from it. Call once registered. */
+    synchronized void start() {
+        if (consumerTag != null) {
+            return;
+        }
+        try {
+            Topology.declareAgent(channel, agent);
+            consumerTag = channel.basicConsume(Topology.agentQueue(agent), false, "mimoping-agent-" + agent,
+                    new DefaultConsumer(channel) {
+                        @Override
+                        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties,
+                                                   byte[] body) throws IOException {
+                            handle(properties, body);
+                            channel.basicAck(envelope.getDeliveryTag(), false);
+                        }
+                    });
+        } catch (IOException e) {
+            throw new BrokerException("cannot consume from " + Topology.agentQueue(agent) + ": " + e.getMessage(), e);
+        }
+        LOG.info(() -> "agent " + agent + " takes tasks from " + Topology.agentQueue(agent));
+    }
+
+    /** Tasks running now. */
+    int running() {
+        return running.size();
+    }
+
+    private void handle(AMQP.BasicProperties properties, byte[] body) {
+        Command command;
+        try {
+            command = WireCodec.decodeCommand(body);
+        } catch (WireException e) {
+            LOG.warning("dropping a malformed command: " + e.getMessage());
+            return;
+        }
+        switch (command) {
+            case Command.Run(var task) -> {
+                if (properties.getReplyTo() == null) {
+                    LOG.warning(() -> "dropping task " + task.id() + ": no reply-to queue");
+                } else if (seen.add(task.id())) {
+                    TaskReporter reporter = new TaskReporter(task.id(), agent, properties.getReplyTo(), publisher,
+                            () -> running.remove(task.id()));
+                    running.put(task.id(), engine.start(task, reporter));
+                    LOG.fine(() -> "task " + task.id() + " started: " + task.targets().size() + " target(s)");
+                }
+            }
+            case Command.Cancel(String taskId, String reason) -> {
+                seen.add(taskId);
+                RunningTask task = running.get(taskId);
+                if (task != null) {
+                    LOG.fine(() -> "task " + taskId + " cancelled: " + reason);
+                    task.cancel();
+                }
+            }
+        }
+    }
+
+    /** A report came back unroutable: the hub's reply queue is gone, so nobody waits for the task. */
+    private void hubGone(String routingKey, AMQP.BasicProperties properties, byte[] body) {
+        try {
+            Report report = WireCodec.decodeReport(body);
+            RunningTask task = running.get(report.taskId());
+            if (task != null) {
+                LOG.info(() -> "task " + report.taskId() + " stopped: its hub's queue " + routingKey + " is gone");
+                task.cancel();
+            }
+        } catch (WireException e) {
+            LOG.log(Level.FINE, "unreadable returned report", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        running.values().forEach(RunningTask::cancel);
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!running.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            if (!publisher.awaitConfirms(Duration.ofSeconds(5))) {
+                LOG.warning(() -> publisher.pending() + " report(s) not confirmed by RabbitMQ at shutdown");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (channel.isOpen()) {
+                channel.close();
+            }
+        } catch (IOException | TimeoutException e) {
+            LOG.log(Level.FINE, "closing the command channel failed", e);
+        }
+        publisher.close();
+    }
+}

@@ -1,0 +1,88 @@
+package io.mimoping.bridge.amqp;
+
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.Recoverable;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.security.GeneralSecurityException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One connection to RabbitMQ with automatic recovery: after a broker restart or a network fault it
+ * reconnects on its own and replays the recorded topology (queues, bindings, consumers).
+ */
+public final class Broker implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Broker.class.getName());
+
+    private final Connection connection;
+
+    private Broker(Connection connection) {
+        this.connection = connection;
+    }
+
+    /**
+     * Connects.
+     *
+     * @param url  {@code amqp://user:pass@host:port/vhost}
+     * @param name connection name shown by {@code rabbitmqctl list_connections}
+     * @throws BrokerException if the URL is invalid or the broker cannot be reached
+     */
+    public static Broker connect(String url, String name) {
+        ConnectionFactory factory = new ConnectionFactory();
+        try {
+            factory.setUri(url);
+        } catch (URISyntaxException | GeneralSecurityException | IllegalArgumentException e) {
+            throw new BrokerException("invalid RabbitMQ URL '" + url + "': " + e.getMessage(), e);
+        }
+        factory.setAutomaticRecoveryEnabled(true);
+        factory.setTopologyRecoveryEnabled(true);
+        factory.setNetworkRecoveryInterval(1_000);
+        factory.setRequestedHeartbeat(10);
+        factory.setConnectionTimeout(10_000);
+        factory.setSharedExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        try {
+            Connection connection = factory.newConnection(name);
+            ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
+                @Override
+                public void handleRecovery(Recoverable recoverable) {
+                    LOG.info(() -> "RabbitMQ connection '" + name + "' recovered");
+                }
+
+                @Override
+                public void handleRecoveryStarted(Recoverable recoverable) {
+                    LOG.warning(() -> "RabbitMQ connection '" + name + "' lost; reconnecting");
+                }
+            });
+            return new Broker(connection);
+        } catch (IOException | TimeoutException e) {
+            throw new BrokerException("cannot connect to RabbitMQ at " + factory.getHost() + ":" + factory.getPort()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The underlying connection (channels are opened from it, one per owning thread). */
+    public Connection connection() {
+        return connection;
+    }
+
+    /** Whether the connection is up now (false while it recovers). */
+    public boolean isOpen() {
+        return connection.isOpen();
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close(5_000);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "closing the RabbitMQ connection failed", e);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package io.mimoping.hub.dispatch;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.agent.engine.RunningTask;
+import io.mimoping.bridge.amqp.Broker;
+import io.mimoping.bridge.amqp.BrokerException;
+import io.mimoping.bridge.amqp.ConfirmingPublisher;
+import io.mimoping.bridge.amqp.Topology;
+import io.mimoping.bridge.probe.ErrorCode;
+import io.mimoping.bridge.probe.PingTask;
+import io.mimoping.bridge.probe.ProbeListener;
+import io.mimoping.bridge.wire.Command;
+import io.mimoping.bridge.wire.Report;
+import io.mimoping.bridge.wire.WireCodec;
+import io.mimoping.bridge.wire.WireException;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The hub's side of the broker: sends tasks and cancels to agents' queues and merges their reports,
+ * from this hub's own reply queue, into the tasks' streams. Any agent consuming its queue on the same
+ * broker can be used, whichever hub it registered with.
+ */
+public final class Dispatcher implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
+
+    private final String hubId;
+    private final Broker broker;
+    private final Duration silence;
+    private final ConfirmingPublisher publisher;
+    private final Channel consumer;
+    private final Map<String, RemoteRun> runs = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService watchdog =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mimoping-agent-watchdog").factory());
+
+    /**
+     * @param silence how long an agent may send nothing about a running task before it is reported lost
+     *                (agents send at least one message a second per task)
+     */
+    public Dispatcher(Broker broker, String hubId, Duration silence) {
+        this.hubId = hubId;
+        this.broker = broker;
+        this.silence = silence;
+        this.publisher = new ConfirmingPublisher(broker, this::returned);
+        try {
+            consumer = broker.connection().createChannel();
+            consumer.basicQos(256);
+            Topology.declareHub(consumer, hubId);
+            consumer.basicConsume(Topology.hubQueue(hubId), false, "mimoping-hub-" + hubId, new DefaultConsumer(consumer) {
+                @Override
+                public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
+                        throws IOException {
+                    report(body);
+                    consumer.basicAck(envelope.getDeliveryTag(), false);
+                }
+            });
+        } catch (IOException e) {
+            throw new BrokerException("cannot set up the hub's reply queue: " + e.getMessage(), e);
+        }
+        long tick = Math.max(50, silence.toMillis() / 10);
+        watchdog.scheduleAtFixedRate(() -> runs.values().removeIf(run -> {
+                    run.checkSilence(silence);
+                    return run.finished();
+                }),
+                tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    /** The reply queue this hub consumes. */
+    public String replyQueue() {
+        return Topology.hubQueue(hubId);
+    }
+
+    /** A pinging side backed by the agent of this name. */
+    public ProbeEngine agent(String name) {
+        return new ProbeEngine() {
+            @Override
+            public RunningTask start(PingTask task, ProbeListener listener) {
+                return dispatch(name, task, listener);
+            }
+
+            @Override
+            public void close() {
+                // Nothing to close: the agent lives in its own process.
+            }
+        };
+    }
+
+    private RemoteRun dispatch(String agent, PingTask task, ProbeListener listener) {
+        RemoteRun run = new RemoteRun(agent, task, listener, this::cancelled);
+        int consumers;
+        try {
+            consumers = consumers(agent);
+        } catch (BrokerException e) {
+            run.refused(ErrorCode.AGENT_OFFLINE, "cannot reach agent '" + agent + "': " + e.getMessage());
+            return run;
+        }
+        if (consumers < 0) {
+            run.refused(ErrorCode.AGENT_UNKNOWN, "no agent named '" + agent + "' is connected to the broker");
+            return run;
+        }
+        if (consumers == 0) {
+            run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
+            return run;
+        }
+        runs.put(key(task.id(), agent), run);
+        publisher.publish(Topology.TASK_EXCHANGE, agent, true,
+                Topology.properties().replyTo(replyQueue()).correlationId(task.id()).build(),
+                WireCodec.encode(new Command.Run(task)));
+        return run;
+    }
+
+    /** Consumers on the agent's queue, or -1 if the queue does not exist. */
+    private int consumers(String agent) {
+        try {
+            Channel channel = broker.connection().createChannel();
+            try {
+                return channel.queueDeclarePassive(Topology.agentQueue(agent)).getConsumerCount();
+            } catch (IOException e) {
+                return -1;
+            } finally {
+                if (channel.isOpen()) {
+                    channel.close();
+                }
+            }
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            throw new BrokerException(e.getMessage(), e);
+        }
+    }
+
+    private void report(byte[] body) {
+        Report report;
+        try {
+            report = WireCodec.decodeReport(body);
+        } catch (WireException e) {
+            LOG.warning("dropping a malformed report: " + e.getMessage());
+            return;
+        }
+        RemoteRun run = runs.get(key(report.taskId(), report.from()));
+        if (run != null) {
+            run.accept(report);
+            if (run.finished()) {
+                runs.remove(key(report.taskId(), report.from()));
+            }
+        }
+    }
+
+    private void cancelled(RemoteRun run) {
+        runs.remove(key(run.taskId(), run.agent()));
+        publisher.publish(Topology.TASK_EXCHANGE, run.agent(), false,
+                Topology.properties().correlationId(run.taskId()).build(),
+                WireCodec.encode(new Command.Cancel(run.taskId(), "the client went away")));
+    }
+
+    /** A task came back unroutable: the agent's queue vanished between the check and the publish. */
+    private void returned(String agent, AMQP.BasicProperties properties, byte[] body) {
+        RemoteRun run = runs.remove(key(properties.getCorrelationId(), agent));
+        if (run != null) {
+            run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' has no task queue (not running)");
+        }
+    }
+
+    private static String key(String taskId, String agent) {
+        return taskId + "/" + agent;
+    }
+
+    @Override
+    public void close() {
+        watchdog.shutdownNow();
+        try {
+            if (consumer.isOpen()) {
+                consumer.close();
+            }
+        } catch (IOException | TimeoutException e) {
+            LOG.log(Level.FINE, "closing the reply channel failed", e);
+        }
+        publisher.close();
+    }
+}

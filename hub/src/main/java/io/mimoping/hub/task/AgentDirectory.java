@@ -1,0 +1,19 @@
+package io.mimoping.hub.task;
+
+import io.mimoping.agent.engine.ProbeEngine;
+
+import java.util.Optional;
+
+/** Finds the pinging side behind an agent name. */
+@FunctionalInterface
+public interface AgentDirectory {
+
+    /** Embedded mode: there are no agents. */
+    AgentDirectory NONE = name -> Optional.empty();
+
+    /**
+     * @return the agent as a pinging side, or empty if this hub cannot reach agents at all (embedded mode);
+     *         an agent that turns out to be unknown or offline reports that as an error event of its own
+     */
+    Optional<ProbeEngine> find(String name);
+}
