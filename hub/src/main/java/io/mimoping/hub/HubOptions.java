@@ -1,33 +1,52 @@
 package io.mimoping.hub;
 
+import java.time.Duration;
+import java.util.Map;
+
 /**
  * Command-line options of {@code mimoping hub}, read once at start.
  *
- * @param host address to listen on
- * @param port port to listen on (0: any free port)
- * @param help whether usage was asked for
+ * @param host       address to listen on
+ * @param port       port to listen on (0: any free port)
+ * @param agentToken what agents must present to register over {@code /ws}; {@code null}: none needed
+ * @param heartbeat  how often the hub and its agents exchange heartbeats
+ * @param help       whether usage was asked for
  */
-record HubOptions(String host, int port, boolean help) {
+record HubOptions(String host, int port, String agentToken, Duration heartbeat, boolean help) {
+
+    /** Environment variable holding the agent token; {@code --agent-token} wins over it. */
+    static final String AGENT_TOKEN_ENV = "MIMOPING_AGENT_TOKEN";
+    static final Duration DEFAULT_HEARTBEAT = Duration.ofMillis(5000);
+    /** An agent silent for this many heartbeats is forgotten. */
+    static final int TIMEOUT_HEARTBEATS = 3;
 
     static final String USAGE = """
-            usage: mimoping hub [--addr HOST:PORT]
-              --addr HOST:PORT   where to listen (default 127.0.0.1:8080; [::1]:8080 for IPv6)
-              -h, --help         this text""";
+            usage: mimoping hub [--addr HOST:PORT] [--agent-token TOKEN] [--heartbeat MS]
+              --addr HOST:PORT      where to listen (default 127.0.0.1:8080; [::1]:8080 for IPv6)
+              --agent-token TOKEN   agents must present TOKEN to register (default: $MIMOPING_AGENT_TOKEN;
+                                    neither set: any agent may register)
+              --heartbeat MS        heartbeat interval with agents (default 5000); an agent silent for
+                                    3 intervals is forgotten
+              -h, --help            this text""";
 
-    static HubOptions parse(String[] args) {
+    /** How long an agent may stay silent before the hub forgets it. */
+    Duration heartbeatTimeout() {
+        return heartbeat.multipliedBy(TIMEOUT_HEARTBEATS);
+    }
+
+    static HubOptions parse(String[] args, Map<String, String> env) {
         String host = "127.0.0.1";
         int port = 8080;
+        String token = env.get(AGENT_TOKEN_ENV);
+        Duration heartbeat = DEFAULT_HEARTBEAT;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
                 case "-h", "--help", "-help" -> {
-                    return new HubOptions(host, port, true);
+                    return new HubOptions(host, port, null, heartbeat, true);
                 }
                 case "--addr", "-addr" -> {
-                    if (i + 1 >= args.length) {
-                        throw new IllegalArgumentException(arg + " needs a value HOST:PORT");
-                    }
-                    String addr = args[++i];
+                    String addr = value(args, ++i, arg, "HOST:PORT");
                     int colon = addr.lastIndexOf(':');
                     if (colon < 0) {
                         throw new IllegalArgumentException("--addr must be HOST:PORT, got '" + addr + "'");
@@ -45,9 +64,34 @@ record HubOptions(String host, int port, boolean help) {
                         throw new IllegalArgumentException("--addr port must be 0..65535, got " + port);
                     }
                 }
+                case "--agent-token", "-agent-token" -> token = value(args, ++i, arg, "TOKEN");
+                case "--heartbeat", "-heartbeat" -> {
+                    String ms = value(args, ++i, arg, "MS");
+                    long millis;
+                    try {
+                        millis = Long.parseLong(ms);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--heartbeat must be a number of ms, got '" + ms + "'");
+                    }
+                    if (millis < 10 || millis > 600_000) {
+                        throw new IllegalArgumentException("--heartbeat must be 10..600000 ms, got " + millis);
+                    }
+                    heartbeat = Duration.ofMillis(millis);
+                }
                 default -> throw new IllegalArgumentException("unknown option '" + arg + "'");
             }
         }
-        return new HubOptions(host, port, false);
+        if (token != null && token.isEmpty()) {
+            throw new IllegalArgumentException("the agent token must not be empty (unset "
+                    + AGENT_TOKEN_ENV + " or omit --agent-token to let any agent register)");
+        }
+        return new HubOptions(host, port, token, heartbeat, false);
+    }
+
+    private static String value(String[] args, int i, String option, String what) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value " + what);
+        }
+        return args[i];
     }
 }

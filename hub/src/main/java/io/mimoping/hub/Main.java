@@ -4,17 +4,20 @@ import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.mimoping.agent.engine.IcmpEngine;
-import io.mimoping.agent.engine.ProbeEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.hub.http.AgentsService;
 import io.mimoping.hub.http.ErrorResponses;
 import io.mimoping.hub.http.PingTaskService;
-import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.task.TaskRunner;
+import io.mimoping.hub.ws.AgentEndpoint;
+import io.mimoping.hub.ws.AgentRegistry;
 
 import java.io.PrintStream;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HexFormat;
 
-/** Starts the hub: wires the engine, the task runner and the HTTP routes, and nothing else. */
+/** Starts the hub: wires the engine, the agent registry, the task runner and the routes, and nothing else. */
 public final class Main {
 
     /** How long a task stream may stay silent before the hub checks its client is still there. */
@@ -26,7 +29,7 @@ public final class Main {
     public static void main(String[] args) {
         HubOptions options;
         try {
-            options = HubOptions.parse(args);
+            options = HubOptions.parse(args, System.getenv());
         } catch (IllegalArgumentException e) {
             System.err.println("mimoping hub: " + e.getMessage());
             System.err.println(HubOptions.USAGE);
@@ -39,26 +42,36 @@ public final class Main {
         }
         LogConfig.configureRuntime();
         IcmpEngine engine = IcmpEngine.open();
+        AgentRegistry agents = new AgentRegistry(newHubId(), options.heartbeat(), options.heartbeatTimeout(),
+                options.agentToken());
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port());
-        setup(builder, engine);
+        setup(builder, new HubSetup(engine, agents));
         WebServer server = builder.build().start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agents.close();
             server.stop();
             engine.close();
         }, "mimoping-shutdown"));
-        printStatus(System.out, options.host(), server.port(), engine);
+        printStatus(System.out, options.host(), server.port(), engine, agents);
     }
 
     /** Routes and handlers of the hub; tests set up their servers with it too. */
-    public static void setup(WebServerConfig.Builder server, ProbeEngine engine) {
-        TaskRunner runner = new TaskRunner(engine, AgentDirectory.NONE, KEEP_ALIVE);
+    public static void setup(WebServerConfig.Builder server, HubSetup hub) {
+        TaskRunner runner = new TaskRunner(hub.engine(), hub.directory(), KEEP_ALIVE);
         server.routing(routing -> {
             ErrorResponses.register(routing);
             routing.register(new PingTaskService(runner));
+            routing.register(new AgentsService(hub.agents()));
         });
+        server.addRouting(AgentEndpoint.routing(hub.agents()));
     }
 
-    private static void printStatus(PrintStream out, String host, int port, IcmpEngine engine) {
+    /** How this hub names itself to its agents: unique per run. */
+    private static String newHubId() {
+        return "hub-" + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
+    }
+
+    private static void printStatus(PrintStream out, String host, int port, IcmpEngine engine, AgentRegistry agents) {
         String shown = host.contains(":") ? "[" + host + "]" : host;
         out.println("mimoping hub listening on http://" + shown + ":" + port
                 + " (embedded mode: pings from this host, no broker)");
@@ -67,6 +80,9 @@ public final class Main {
                     mode -> out.println("  " + family.label() + " ICMP: " + mode.name().toLowerCase() + " socket"),
                     () -> out.println("  " + family.label() + " ICMP unavailable: " + engine.unavailable(family).orElseThrow()));
         }
+        out.println("  agents register at ws://" + shown + ":" + port + AgentEndpoint.PATH + " ("
+                + (agents.tokenRequired() ? "agent token required" : "no agent token: any agent may register")
+                + ", heartbeat " + agents.heartbeat().toMillis() + " ms)");
         out.println("  try: curl -N -H 'Content-Type: application/json' -d '{\"targets\":[\"127.0.0.1\",\"::1\"],"
                 + "\"count\":5,\"interval\":200}' http://" + shown + ":" + port + "/ping-task");
     }

@@ -1,7 +1,6 @@
 package io.mimoping.hub.http;
 
 import io.helidon.common.media.type.MediaType;
-import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
@@ -25,8 +24,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The seed-compatible API: {@code POST /ping-task} streams a task's events as NDJSON while it runs;
- * {@code GET /conns} lists connected agents (none in embedded mode).
+ * The seed-compatible API: {@code POST /ping-task} streams a task's events as NDJSON while it runs.
+ * ({@code GET /conns} is {@link AgentsService}.)
  */
 public final class PingTaskService implements HttpService {
 
@@ -46,8 +45,7 @@ public final class PingTaskService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.post("/ping-task", this::pingTask)
-                .get("/conns", this::conns);
+        rules.post("/ping-task", this::pingTask);
     }
 
     private void pingTask(ServerRequest req, ServerResponse res) {
@@ -62,11 +60,6 @@ public final class PingTaskService implements HttpService {
         } catch (IOException | UncheckedIOException e) {
             LOG.log(Level.FINE, e, () -> "task " + taskId + " stopped: the client went away");
         }
-    }
-
-    private void conns(ServerRequest req, ServerResponse res) {
-        res.header(HeaderNames.CONTENT_TYPE, MediaTypes.APPLICATION_JSON.text());
-        res.send("[]");
     }
 
     /**

@@ -15,7 +15,9 @@ import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.icmp.IcmpSocket;
 import io.mimoping.agent.icmp.Poller;
 import io.mimoping.agent.icmp.ReceivedPacket;
+import io.mimoping.hub.HubSetup;
 import io.mimoping.hub.Main;
+import io.mimoping.hub.ws.AgentRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +61,7 @@ class PingTaskServiceTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static IcmpEngine engine;
+    private static AgentRegistry agents;
 
     private final WebServer server;
     private final Http1Client client;
@@ -71,11 +74,15 @@ class PingTaskServiceTest {
     @SetUpServer
     static void server(WebServerConfig.Builder builder) {
         engine = IcmpEngine.open();
-        Main.setup(builder, engine);
+        agents = new AgentRegistry("hub-test", Duration.ofSeconds(5), Duration.ofSeconds(15), null);
+        Main.setup(builder, new HubSetup(engine, agents));
     }
 
     @AfterAll
     static void closeEngine() {
+        if (agents != null) {
+            agents.close();
+        }
         if (engine != null) {
             engine.close();
         }

@@ -1,0 +1,449 @@
+package io.mimoping.agent.process;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpTimeoutException;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.random.RandomGenerator;
+import java.util.regex.Pattern;
+
+/**
+ * Keeps an agent registered with its hub over the hub's {@code /ws} WebSocket: registers, exchanges
+ * heartbeats, notices a silent hub, and reconnects after any disconnect with jittered exponential backoff
+ * (full jitter, so that the agents of a restarted hub come back spread in time).
+ *
+ * <p>One virtual thread owns the connection; the listener is called on it, so it must not block long.
+ * A refusal that retrying cannot fix ends the link: {@value #INVALID_TOKEN} (invalid agent token) and
+ * {@value #PROTOCOL_ERROR} (the hub does not accept what this agent sends) are reported through
+ * {@link Listener#onRefused} and the link stops. A duplicate name ({@value #DUPLICATE_NAME}) is retried:
+ * the hub may still hold a dead connection of this same agent until it times out.
+ *
+ * <p>The protocol (JSON text frames) is described on the hub's {@code AgentEndpoint}.
+ */
+public final class HubLink implements AutoCloseable {
+
+    public static final int PROTOCOL_ERROR = 4000;
+    public static final int INVALID_TOKEN = 4001;
+    public static final int DUPLICATE_NAME = 4009;
+
+    /** How long connecting, and then each send, may take. */
+    static final Duration IO_TIMEOUT = Duration.ofSeconds(10);
+    /** How long to wait for the hub's answer to a registration, before it has said its own timeout. */
+    static final Duration REGISTER_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final Logger LOG = Logger.getLogger(HubLink.class.getName());
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
+    private static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
+
+    /**
+     * What the agent announces.
+     *
+     * @param name           the agent's name: letters, digits, '.', '_', '-', at most 64, not {@code hub}
+     * @param version        its version ({@link AgentVersion#current()})
+     * @param labels         free-form labels, may be empty
+     * @param controlAddress {@code host:port} of its gRPC control channel, {@code null} if none
+     * @param token          the hub's agent token, {@code null} if the hub needs none
+     */
+    public record Registration(String name, String version, Map<String, String> labels, String controlAddress,
+                               String token) {
+
+        public Registration {
+            Objects.requireNonNull(name, "name");
+            if (!NAME.matcher(name).matches() || name.equals("hub")) {
+                throw new IllegalArgumentException("invalid agent name '" + name
+                        + "': letters, digits, '.', '_', '-', at most 64, starting with a letter or digit; not 'hub'");
+            }
+            Objects.requireNonNull(version, "version");
+            labels = labels == null ? Map.of() : Map.copyOf(labels);
+        }
+
+        @Override
+        public String toString() {
+            return "Registration[name=" + name + ", version=" + version + ", labels=" + labels
+                    + ", controlAddress=" + controlAddress + ", token=" + (token == null ? "none" : "***") + "]";
+        }
+    }
+
+    /** What becomes of the link; called on the link's own thread. */
+    public interface Listener {
+
+        /** The hub accepted the registration (again, after each reconnect). */
+        void onRegistered(String hubId);
+
+        /** The hub refused this agent for good (bad token, protocol error): the link has stopped. */
+        void onRefused(int code, String reason);
+
+        /** A connection to the hub ended (or was refused for now); the link reconnects after a backoff. */
+        void onDisconnected(String reason);
+    }
+
+    /**
+     * Reconnection delays: before attempt {@code n} (from 0) the link waits a uniformly random time in
+     * {@code [0, min(max, initial × 2^n)]} ("full jitter"). Attempts count from the last registration.
+     */
+    public record Backoff(Duration initial, Duration max) {
+
+        public static final Backoff DEFAULT = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
+
+        public Backoff {
+            if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+                throw new IllegalArgumentException("need 0 < initial <= max, got " + initial + " and " + max);
+            }
+        }
+
+        /** The upper bound of the delay before attempt {@code attempt}. */
+        public Duration ceiling(int attempt) {
+            long nanos = initial.toNanos();
+            for (int i = 0; i < attempt && nanos < max.toNanos(); i++) {
+                nanos *= 2;
+            }
+            return Duration.ofNanos(Math.min(nanos, max.toNanos()));
+        }
+
+        /** A delay before attempt {@code attempt}, drawn from {@code random}. */
+        public Duration delay(int attempt, RandomGenerator random) {
+            return Duration.ofNanos(random.nextLong(ceiling(attempt).toNanos() + 1));
+        }
+    }
+
+    private sealed interface Signal {
+    }
+
+    private record Text(String text) implements Signal {
+    }
+
+    private record Closed(int code, String reason) implements Signal {
+    }
+
+    private record Failed(Throwable error) implements Signal {
+    }
+
+    /** How a connection ended. */
+    private sealed interface Outcome {
+    }
+
+    /** Never connected. */
+    private record Unreachable(String reason) implements Outcome {
+    }
+
+    /** Connected, then lost (or refused for now); {@code registered}: the hub had accepted it. */
+    private record Lost(String reason, boolean registered) implements Outcome {
+    }
+
+    /** Refused for good, or the link was closed. */
+    private record Stopped() implements Outcome {
+    }
+
+    private final URI hubWs;
+    private final Registration registration;
+    private final Listener listener;
+    private final Backoff backoff;
+    private final HttpClient http;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile String hubId;
+
+    public HubLink(URI hubWs, Registration registration, Listener listener) {
+        this(hubWs, registration, listener, Backoff.DEFAULT);
+    }
+
+    public HubLink(URI hubWs, Registration registration, Listener listener, Backoff backoff) {
+        this.hubWs = Objects.requireNonNull(hubWs, "hubWs");
+        this.registration = Objects.requireNonNull(registration, "registration");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.backoff = Objects.requireNonNull(backoff, "backoff");
+        this.http = HttpClient.newBuilder().connectTimeout(IO_TIMEOUT).build();
+        this.thread = Thread.ofVirtual().name("mimoping-hub-link").unstarted(this::run);
+    }
+
+    /** Starts connecting in the background; returns at once. */
+    public void start() {
+        if (closed) {
+            throw new IllegalStateException("the hub link is closed");
+        }
+        thread.start();
+    }
+
+    /** The id of the hub this agent is registered with right now, if it is. */
+    public Optional<String> hubId() {
+        return Optional.ofNullable(hubId);
+    }
+
+    /** Says goodbye to the hub (close 1000) and stops; waits a little for the link's thread. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        thread.interrupt();
+        try {
+            thread.join(Duration.ofSeconds(3));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IllegalThreadStateException e) {
+            // never started
+        }
+        http.close();
+    }
+
+    private void run() {
+        int attempt = 0;
+        boolean reachable = true;
+        while (!closed) {
+            Outcome outcome = connectOnce();
+            switch (outcome) {
+                case Stopped() -> {
+                    return;
+                }
+                case Lost(String reason, boolean registered) -> {
+                    if (registered) {
+                        attempt = 0;
+                    }
+                    reachable = true;
+                    listener.onDisconnected(reason);
+                }
+                case Unreachable(String reason) -> {
+                    if (reachable) {
+                        LOG.warning(() -> "cannot reach the hub at " + hubWs + ": " + reason + "; retrying");
+                    } else {
+                        LOG.fine(() -> "cannot reach the hub at " + hubWs + ": " + reason);
+                    }
+                    reachable = false;
+                }
+            }
+            if (closed) {
+                return;
+            }
+            Duration delay = backoff.delay(attempt++, ThreadLocalRandom.current());
+            LOG.fine(() -> "reconnecting to " + hubWs + " in " + delay.toMillis() + " ms");
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                return; // closed
+            }
+        }
+    }
+
+    private Outcome connectOnce() {
+        BlockingQueue<Signal> signals = new LinkedBlockingQueue<>();
+        WebSocket ws;
+        try {
+            ws = http.newWebSocketBuilder()
+                    .connectTimeout(IO_TIMEOUT)
+                    .buildAsync(hubWs, new Receiver(signals))
+                    .get(IO_TIMEOUT.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            return new Stopped();
+        } catch (ExecutionException e) {
+            return new Unreachable(describe(e.getCause()));
+        } catch (TimeoutException e) {
+            return new Unreachable("no answer within " + IO_TIMEOUT.toSeconds() + " s");
+        }
+        try {
+            return converse(ws, signals);
+        } catch (InterruptedException e) {
+            goodbye(ws);
+            return new Stopped();
+        } finally {
+            hubId = null;
+            ws.abort();
+        }
+    }
+
+    /** Registers on an open connection and keeps it alive until it ends. */
+    private Outcome converse(WebSocket ws, BlockingQueue<Signal> signals) throws InterruptedException {
+        String registered = null;
+        long silenceNanos = REGISTER_TIMEOUT.toNanos();
+        long beatNanos = 0;
+        long lastHeard = System.nanoTime();
+        long nextBeat = Long.MAX_VALUE;
+        if (!send(ws, registerMessage())) {
+            return new Lost("could not send the registration", false);
+        }
+        while (true) {
+            long now = System.nanoTime();
+            long wait = Math.min(lastHeard + silenceNanos, nextBeat) - now;
+            Signal signal = signals.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
+            now = System.nanoTime();
+            if (closed) {
+                goodbye(ws);
+                return new Stopped();
+            }
+            switch (signal) {
+                case null -> {
+                    if (now - lastHeard >= silenceNanos) {
+                        return new Lost("the hub was silent for " + TimeUnit.NANOSECONDS.toMillis(now - lastHeard)
+                                + " ms", registered != null);
+                    }
+                    if (now >= nextBeat) {
+                        nextBeat = now + beatNanos;
+                        if (!send(ws, HEARTBEAT)) {
+                            return new Lost("could not send a heartbeat", true);
+                        }
+                    }
+                }
+                case Text(String text) -> {
+                    lastHeard = now;
+                    JsonNode message = parse(text);
+                    String type = message == null ? null : message.path("type").asText(null);
+                    if ("registered".equals(type) && registered == null) {
+                        registered = message.path("hub").asText("?");
+                        long beatMs = message.path("heartbeat_ms").asLong(0);
+                        long timeoutMs = message.path("timeout_ms").asLong(0);
+                        if (beatMs <= 0 || timeoutMs <= beatMs) {
+                            listener.onRefused(PROTOCOL_ERROR, "the hub sent an invalid registration answer: " + text);
+                            return new Stopped();
+                        }
+                        beatNanos = TimeUnit.MILLISECONDS.toNanos(beatMs);
+                        silenceNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+                        nextBeat = now + beatNanos;
+                        hubId = registered;
+                        listener.onRegistered(registered);
+                    } else if (type == null) {
+                        LOG.fine(() -> "ignored a message from the hub: " + text);
+                    }
+                }
+                case Closed(int code, String reason) -> {
+                    if (code == INVALID_TOKEN || code == PROTOCOL_ERROR) {
+                        LOG.severe(() -> "the hub at " + hubWs + " refused this agent (" + code + "): " + reason);
+                        listener.onRefused(code, reason);
+                        return new Stopped();
+                    }
+                    return new Lost((code == DUPLICATE_NAME ? "refused for now (" : "closed by the hub (")
+                            + code + (reason.isEmpty() ? "" : " " + reason) + ")", registered != null);
+                }
+                case Failed(Throwable error) -> {
+                    return new Lost("connection failed: " + describe(error), registered != null);
+                }
+            }
+        }
+    }
+
+    private String registerMessage() {
+        ObjectNode message = JSON.createObjectNode()
+                .put("type", "register")
+                .put("name", registration.name())
+                .put("version", registration.version());
+        ObjectNode labels = message.putObject("labels");
+        new TreeMap<>(registration.labels()).forEach(labels::put);
+        message.put("control_addr", registration.controlAddress());
+        if (registration.token() != null) {
+            message.put("token", registration.token());
+        }
+        return message.toString();
+    }
+
+    /** Sends one text message and waits until it is written; false if the connection is gone. */
+    private boolean send(WebSocket ws, String text) throws InterruptedException {
+        try {
+            ws.sendText(text, true).get(IO_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            LOG.log(Level.FINE, e, () -> "sending to " + hubWs + " failed");
+            return false;
+        }
+    }
+
+    /** Tells the hub this agent is stopping; best effort, briefly. */
+    private static void goodbye(WebSocket ws) {
+        try {
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "agent stopping").get(1, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException | RuntimeException e) {
+            // the connection is dropped right after anyway
+        }
+    }
+
+    private static JsonNode parse(String text) {
+        try {
+            JsonNode node = JSON.readTree(text);
+            return node != null && node.isObject() ? node : null;
+        } catch (JacksonException e) {
+            return null;
+        }
+    }
+
+    /** A short human reason for a connection failure: the first cause that says something. */
+    private static String describe(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConnectException) {
+                return "connection refused" + (cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")");
+            }
+            if (cause instanceof HttpTimeoutException) {
+                return "timed out";
+            }
+            if (cause instanceof WebSocketHandshakeException handshake) {
+                return "not a WebSocket endpoint (HTTP " + handshake.getResponse().statusCode() + ")";
+            }
+        }
+        Throwable cause = error;
+        while (cause.getCause() != null && (cause.getMessage() == null || cause instanceof ExecutionException
+                || cause instanceof CompletionException)) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    }
+
+    /** Turns the JDK client's callbacks into signals for the link's thread. */
+    private static final class Receiver implements WebSocket.Listener {
+
+        private final BlockingQueue<Signal> signals;
+        private final StringBuilder text = new StringBuilder();
+
+        private Receiver(BlockingQueue<Signal> signals) {
+            this.signals = signals;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                signals.add(new Text(text.toString()));
+                text.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+            signals.add(new Closed(code, reason));
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            signals.add(new Failed(error));
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.mimoping.hub;
+
+import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.hub.task.AgentDirectory;
+import io.mimoping.hub.ws.AgentRegistry;
+
+import java.util.Objects;
+
+/**
+ * What the hub's routes are built from: {@link Main#setup} takes it, so {@code main} and tests wire the
+ * same server. The caller owns (and closes) everything in it.
+ *
+ * @param engine    the hub's own probe engine
+ * @param agents    the agents registered over {@code /ws}
+ * @param directory the pinging side behind an agent name ({@link AgentDirectory#NONE} in embedded mode)
+ */
+public record HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory) {
+
+    public HubSetup {
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(agents, "agents");
+        Objects.requireNonNull(directory, "directory");
+    }
+
+    /** Embedded mode: no broker, so no agent can take part in a task. */
+    public HubSetup(ProbeEngine engine, AgentRegistry agents) {
+        this(engine, agents, AgentDirectory.NONE);
+    }
+}

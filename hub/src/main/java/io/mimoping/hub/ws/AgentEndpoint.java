@@ -1,0 +1,302 @@
+package io.mimoping.hub.ws;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.buffers.BufferData;
+import io.helidon.webserver.spi.ServerConnection;
+import io.helidon.webserver.websocket.WsRouting;
+import io.helidon.websocket.WsListener;
+import io.helidon.websocket.WsSession;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code /ws}: where agents register and heartbeat. One instance per connection, driven by that
+ * connection's thread. The protocol, JSON text frames:
+ * <pre>
+ * agent → hub, first  {"type":"register","name":"agent-1","version":"0.1.0","labels":{"k":"v"},
+ *                      "control_addr":"127.0.0.1:7070"|null,"token":"…"}      (labels, control_addr, token optional)
+ * hub → agent         {"type":"registered","hub":"…","heartbeat_ms":N,"timeout_ms":M}
+ * both ways           {"type":"heartbeat"}  every heartbeat_ms; silent for timeout_ms = gone
+ * </pre>
+ * Refusals close the connection: {@value #PROTOCOL_ERROR} protocol error (bad JSON, first frame not a
+ * registration, invalid or reserved name), {@value #INVALID_TOKEN} invalid agent token,
+ * {@value #DUPLICATE_NAME} a live agent has the name already. The hub closes a silent agent's connection
+ * with {@value #HEARTBEAT_TIMEOUT}. Unknown message types after registration are ignored.
+ */
+public final class AgentEndpoint implements WsListener {
+
+    public static final String PATH = "/ws";
+    public static final int PROTOCOL_ERROR = 4000;
+    public static final int INVALID_TOKEN = 4001;
+    public static final int HEARTBEAT_TIMEOUT = 4008;
+    public static final int DUPLICATE_NAME = 4009;
+
+    /** Largest message accepted (a registration is far smaller). */
+    static final int MAX_MESSAGE = 64 * 1024;
+    static final int MAX_LABELS = 64;
+    static final int MAX_LABEL_LENGTH = 256;
+    /** A close frame's reason may carry at most 123 bytes. */
+    private static final int MAX_REASON_BYTES = 123;
+
+    private static final Logger LOG = Logger.getLogger(AgentEndpoint.class.getName());
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private enum State { OPEN, REGISTERED, CLOSED }
+
+    private final AgentRegistry registry;
+    private final StringBuilder partial = new StringBuilder();
+    private volatile State state = State.OPEN;
+    private WsSession session;
+    private String remote = "?";
+    private AgentRegistry.Entry entry;
+
+    private AgentEndpoint(AgentRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** The WebSocket routing of {@code /ws}, a fresh endpoint for each connection. */
+    public static WsRouting.Builder routing(AgentRegistry registry) {
+        return WsRouting.builder().endpoint(PATH, () -> new AgentEndpoint(registry));
+    }
+
+    @Override
+    public void onOpen(WsSession session) {
+        this.session = session;
+        this.remote = remoteAddress(session);
+    }
+
+    @Override
+    public void onMessage(WsSession session, String text, boolean last) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (partial.length() + text.length() > MAX_MESSAGE) {
+            refuse(PROTOCOL_ERROR, "message larger than " + MAX_MESSAGE + " bytes", null);
+            return;
+        }
+        partial.append(text);
+        if (last) {
+            String message = partial.toString();
+            partial.setLength(0);
+            handle(message);
+        }
+    }
+
+    @Override
+    public void onMessage(WsSession session, BufferData buffer, boolean last) {
+        if (state != State.CLOSED) {
+            refuse(PROTOCOL_ERROR, "binary frames are not part of the protocol: send JSON text", null);
+        }
+    }
+
+    @Override
+    public void onClose(WsSession session, int status, String reason) {
+        ended("disconnected (" + status + (reason == null || reason.isEmpty() ? "" : " " + reason) + ")");
+    }
+
+    @Override
+    public void onError(WsSession session, Throwable t) {
+        ended("connection failed: " + t);
+    }
+
+    private void ended(String reason) {
+        state = State.CLOSED;
+        if (entry != null) {
+            registry.left(entry, reason);
+        }
+    }
+
+    private void handle(String message) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(message);
+        } catch (JacksonException e) {
+            refuse(PROTOCOL_ERROR, "invalid JSON: " + e.getOriginalMessage(), null);
+            return;
+        }
+        if (node == null || !node.isObject()) {
+            refuse(PROTOCOL_ERROR, "a message must be a JSON object", null);
+            return;
+        }
+        JsonNode type = node.get("type");
+        if (type == null || !type.isTextual()) {
+            refuse(PROTOCOL_ERROR, "a message needs a string 'type'", null);
+            return;
+        }
+        if (entry == null) {
+            if (!type.textValue().equals("register")) {
+                refuse(PROTOCOL_ERROR, "the first message must be a registration, got '" + type.textValue() + "'", null);
+                return;
+            }
+            register(node);
+            return;
+        }
+        registry.heard(entry);
+        switch (type.textValue()) {
+            case "heartbeat" -> {
+            }
+            case "register" -> refuse(PROTOCOL_ERROR, "already registered as '" + entry.agent().name() + "'", null);
+            default -> LOG.fine(() -> "agent '" + entry.agent().name() + "' sent an unknown message type '"
+                    + type.textValue() + "': ignored");
+        }
+    }
+
+    private void register(JsonNode node) {
+        JsonNode nameNode = node.get("name");
+        if (nameNode == null || !nameNode.isTextual()) {
+            refuse(PROTOCOL_ERROR, "a registration needs a string 'name'", null);
+            return;
+        }
+        String name = nameNode.textValue();
+        if (!Agent.NAME.matcher(name).matches()) {
+            refuse(PROTOCOL_ERROR, "invalid agent name: letters, digits, '.', '_', '-', at most 64", name);
+            return;
+        }
+        if (name.equals(Agent.RESERVED)) {
+            refuse(PROTOCOL_ERROR, "agent name '" + Agent.RESERVED + "' is reserved for the hub itself", name);
+            return;
+        }
+        String version = optionalText(node, "version", 64);
+        String controlAddress = optionalText(node, "control_addr", 300);
+        String token = optionalText(node, "token", 4096);
+        Map<String, String> labels = labels(node.get("labels"));
+        if (version == null || controlAddress == null || token == null || labels == null) {
+            refuse(PROTOCOL_ERROR, "'version', 'control_addr' and 'token' must be short strings, 'labels' an object"
+                    + " of at most " + MAX_LABELS + " short strings", name);
+            return;
+        }
+        if (!registry.admits(token.isEmpty() ? null : token)) {
+            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": "
+                    + (token.isEmpty() ? "no agent token given" : "wrong agent token"));
+            refuse(INVALID_TOKEN, "invalid agent token", name);
+            return;
+        }
+        Agent agent = new Agent(name, version.isEmpty() ? "unknown" : version, labels,
+                controlAddress.isEmpty() ? null : controlAddress, remote,
+                Instant.now().truncatedTo(ChronoUnit.MICROS));
+        switch (registry.register(agent, new Session(session))) {
+            case AgentRegistry.Duplicate(Agent existing) -> refuse(DUPLICATE_NAME,
+                    "agent name '" + name + "' is already registered from " + existing.remoteAddress(), name);
+            case AgentRegistry.Admitted(AgentRegistry.Entry admitted) -> {
+                entry = admitted;
+                state = State.REGISTERED;
+                ObjectNode registered = JSON.createObjectNode()
+                        .put("type", "registered")
+                        .put("hub", registry.hubId())
+                        .put("heartbeat_ms", registry.heartbeat().toMillis())
+                        .put("timeout_ms", registry.timeout().toMillis());
+                session.send(registered.toString(), true);
+            }
+        }
+    }
+
+    /** The field's text, {@code ""} if absent or null, {@code null} if not a string or too long. */
+    private static String optionalText(JsonNode node, String field, int maxLength) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return "";
+        }
+        return value.isTextual() && value.textValue().length() <= maxLength ? value.textValue() : null;
+    }
+
+    /** The labels, empty if absent or null, {@code null} if malformed. */
+    private static Map<String, String> labels(JsonNode node) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (node == null || node.isNull()) {
+            return labels;
+        }
+        if (!node.isObject() || node.size() > MAX_LABELS) {
+            return null;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> label = it.next();
+            JsonNode value = label.getValue();
+            if (label.getKey().length() > MAX_LABEL_LENGTH || !value.isTextual()
+                    || value.textValue().length() > MAX_LABEL_LENGTH) {
+                return null;
+            }
+            labels.put(label.getKey(), value.textValue());
+        }
+        return labels;
+    }
+
+    /** Closes the connection with a code and a reason the agent can show; the agent is never registered. */
+    private void refuse(int code, String reason, String name) {
+        state = State.CLOSED;
+        if (entry != null) {
+            registry.left(entry, "protocol error: " + reason);
+        }
+        if (code != INVALID_TOKEN) {
+            LOG.info(() -> "refused " + (name == null ? "a connection" : "agent '" + name + "'") + " from "
+                    + remote + " with " + code + ": " + reason);
+        }
+        session.close(code, closeReason(reason));
+    }
+
+    static String closeReason(String reason) {
+        byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= MAX_REASON_BYTES) {
+            return reason;
+        }
+        int end = reason.length();
+        while (reason.substring(0, end).getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES - 3) {
+            end--;
+        }
+        if (end > 0 && Character.isHighSurrogate(reason.charAt(end - 1))) {
+            end--;
+        }
+        return reason.substring(0, end) + "...";
+    }
+
+    private static String remoteAddress(WsSession session) {
+        SocketAddress address = session.socketContext().remotePeer().address();
+        if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
+            String host = inet.getAddress().getHostAddress();
+            int percent = host.indexOf('%');
+            if (percent >= 0) {
+                host = host.substring(0, percent);
+            }
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return String.valueOf(address);
+    }
+
+    /** The registry's handle on this connection. */
+    private final class Session implements AgentSession {
+
+        private final WsSession ws;
+
+        private Session(WsSession ws) {
+            this.ws = ws;
+        }
+
+        @Override
+        public void send(String text) {
+            ws.send(text, true);
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            ws.close(code, closeReason(reason));
+        }
+
+        @Override
+        public void abort() {
+            if (state != State.CLOSED && ws instanceof ServerConnection connection) {
+                connection.close(true);
+            }
+        }
+    }
+}

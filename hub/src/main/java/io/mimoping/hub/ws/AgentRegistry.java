@@ -1,0 +1,277 @@
+package io.mimoping.hub.ws;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The agents registered with this hub over {@code /ws}, one per name, and their liveness: the registry
+ * sends every agent a heartbeat each {@link #heartbeat()} and forgets an agent it has not heard from for
+ * {@link #timeout()} (its connection is closed with {@value AgentEndpoint#HEARTBEAT_TIMEOUT}).
+ *
+ * <p>Thread-safe. Listeners are called on the thread that saw the change (a connection's thread or the
+ * liveness timer): they must not block. One registry per hub; closing it stops the timer and lets every
+ * agent go.
+ */
+public final class AgentRegistry implements AutoCloseable {
+
+    /** Told when agents come and go. */
+    public interface Listener {
+
+        /** An agent's registration was accepted; it is in {@link #list()} from now on. */
+        default void onJoined(Agent agent) {
+        }
+
+        /**
+         * An agent is gone: it disconnected, was silent for the timeout, or the hub is stopping.
+         * Called once per registration, always after {@link #onJoined}.
+         */
+        void onLeft(Agent agent, String reason);
+    }
+
+    /** Outcome of a registration attempt. */
+    sealed interface Admission {
+    }
+
+    /** Accepted: the agent is registered under this entry. */
+    record Admitted(Entry entry) implements Admission {
+    }
+
+    /** Refused: a live agent already has the name. */
+    record Duplicate(Agent existing) implements Admission {
+    }
+
+    /** One live registration. */
+    static final class Entry {
+        private final Agent agent;
+        private final AgentSession session;
+        private final AtomicBoolean sending = new AtomicBoolean();
+        private volatile long lastHeardNanos = System.nanoTime();
+
+        private Entry(Agent agent, AgentSession session) {
+            this.agent = agent;
+            this.session = session;
+        }
+
+        Agent agent() {
+            return agent;
+        }
+    }
+
+    private static final Logger LOG = Logger.getLogger(AgentRegistry.class.getName());
+    static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
+
+    private final String hubId;
+    private final Duration heartbeat;
+    private final Duration timeout;
+    private final byte[] token;
+    private final ConcurrentHashMap<String, Entry> agents = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService timer;
+    private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile boolean closed;
+
+    /**
+     * @param hubId      how this hub names itself to agents
+     * @param heartbeat  how often heartbeats go both ways
+     * @param timeout    how long an agent may stay silent before it is forgotten (more than {@code heartbeat})
+     * @param agentToken what an agent must present to register; {@code null}: any agent may register
+     */
+    public AgentRegistry(String hubId, Duration heartbeat, Duration timeout, String agentToken) {
+        this.hubId = Objects.requireNonNull(hubId, "hubId");
+        if (heartbeat.isNegative() || heartbeat.isZero() || timeout.compareTo(heartbeat) <= 0) {
+            throw new IllegalArgumentException("need 0 < heartbeat < timeout, got " + heartbeat + " and " + timeout);
+        }
+        this.heartbeat = heartbeat;
+        this.timeout = timeout;
+        this.token = agentToken == null ? null : agentToken.getBytes(StandardCharsets.UTF_8);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "mimoping-agent-liveness");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long beat = heartbeat.toNanos();
+        long check = Math.max(TimeUnit.MILLISECONDS.toNanos(10), timeout.toNanos() / 10);
+        timer.scheduleAtFixedRate(this::sendHeartbeats, beat, beat, TimeUnit.NANOSECONDS);
+        timer.scheduleAtFixedRate(this::forgetSilent, check, check, TimeUnit.NANOSECONDS);
+    }
+
+    public String hubId() {
+        return hubId;
+    }
+
+    public Duration heartbeat() {
+        return heartbeat;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** Whether agents must present a token to register. */
+    public boolean tokenRequired() {
+        return token != null;
+    }
+
+    /** The live agent of that name, if any. */
+    public Optional<Agent> find(String name) {
+        return Optional.ofNullable(agents.get(name)).map(Entry::agent);
+    }
+
+    /** The live agents, sorted by name. */
+    public List<Agent> list() {
+        return agents.values().stream().map(Entry::agent).sorted(Comparator.comparing(Agent::name)).toList();
+    }
+
+    public void addListener(Listener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Stops the liveness timer and lets every agent go (close code 1001): they will reconnect elsewhere or later. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        timer.shutdownNow();
+        for (Entry entry : agents.values()) {
+            if (agents.remove(entry.agent.name(), entry)) {
+                fireLeft(entry.agent, "the hub is stopping");
+                senders.execute(() -> {
+                    try {
+                        entry.session.close(1001, "hub stopping");
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.FINE, e, () -> "saying goodbye to agent '" + entry.agent.name() + "' failed");
+                    }
+                });
+            }
+        }
+        senders.shutdown();
+        try {
+            if (!senders.awaitTermination(1, TimeUnit.SECONDS)) {
+                senders.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            senders.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether the presented token lets an agent register (constant time in the token's content). */
+    boolean admits(String presented) {
+        if (token == null) {
+            return true;
+        }
+        return presented != null && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Registers the agent unless a live agent has its name already. */
+    Admission register(Agent agent, AgentSession session) {
+        if (closed) {
+            throw new IllegalStateException("the agent registry is closed");
+        }
+        Entry entry = new Entry(agent, session);
+        Entry existing = agents.putIfAbsent(agent.name(), entry);
+        if (existing != null) {
+            return new Duplicate(existing.agent);
+        }
+        LOG.info(() -> "agent '" + agent.name() + "' registered from " + agent.remoteAddress()
+                + " (version " + agent.version() + ")");
+        for (Listener listener : listeners) {
+            try {
+                listener.onJoined(agent);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, e, () -> "agent listener failed on '" + agent.name() + "' joining");
+            }
+        }
+        return new Admitted(entry);
+    }
+
+    /** The agent sent something: it is alive. */
+    void heard(Entry entry) {
+        entry.lastHeardNanos = System.nanoTime();
+    }
+
+    /** The agent's connection ended; forgets it unless it was forgotten already. */
+    void left(Entry entry, String reason) {
+        if (agents.remove(entry.agent.name(), entry)) {
+            fireLeft(entry.agent, reason);
+        }
+    }
+
+    private void sendHeartbeats() {
+        for (Entry entry : agents.values()) {
+            if (!entry.sending.compareAndSet(false, true)) {
+                continue; // the last heartbeat is still being written: the peer does not read
+            }
+            senders.execute(() -> {
+                try {
+                    entry.session.send(HEARTBEAT);
+                } catch (RuntimeException e) {
+                    forget(entry, "connection lost (" + e.getMessage() + ")");
+                } finally {
+                    entry.sending.set(false);
+                }
+            });
+        }
+    }
+
+    private void forgetSilent() {
+        long now = System.nanoTime();
+        for (Entry entry : agents.values()) {
+            long silentNanos = now - entry.lastHeardNanos;
+            if (silentNanos > timeout.toNanos()) {
+                forget(entry, "no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms");
+            }
+        }
+    }
+
+    /** Forgets a live agent and closes its connection; if the peer does not finish the close, drops it. */
+    private void forget(Entry entry, String reason) {
+        if (!agents.remove(entry.agent.name(), entry)) {
+            return;
+        }
+        fireLeft(entry.agent, reason);
+        if (closed) {
+            return;
+        }
+        try {
+            senders.execute(() -> {
+                try {
+                    entry.session.close(AgentEndpoint.HEARTBEAT_TIMEOUT, reason);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.FINE, e, () -> "closing agent '" + entry.agent.name() + "' failed");
+                }
+            });
+            timer.schedule(() -> senders.execute(entry.session::abort), heartbeat.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // the registry is closing: the server drops its connections itself
+        }
+    }
+
+    private void fireLeft(Agent agent, String reason) {
+        LOG.info(() -> "agent '" + agent.name() + "' left: " + reason);
+        for (Listener listener : listeners) {
+            try {
+                listener.onLeft(agent, reason);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, e, () -> "agent listener failed on '" + agent.name() + "' leaving");
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package io.mimoping.hub.ws;
+
+/** The registry's handle on one agent's WebSocket connection; every method is safe from any thread. */
+interface AgentSession {
+
+    /** Sends one text frame; throws an unchecked exception if the connection is gone. */
+    void send(String text);
+
+    /** Starts the close handshake. */
+    void close(int code, String reason);
+
+    /** Drops the connection without waiting for the peer (after a close handshake it never finished). */
+    void abort();
+}

@@ -1,0 +1,61 @@
+package io.mimoping.hub;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HubOptionsTest {
+
+    private static final Map<String, String> NO_ENV = Map.of();
+
+    @Test
+    void defaults() {
+        HubOptions options = HubOptions.parse(new String[0], NO_ENV);
+        assertEquals("127.0.0.1", options.host());
+        assertEquals(8080, options.port());
+        assertNull(options.agentToken());
+        assertEquals(Duration.ofMillis(5000), options.heartbeat());
+        assertEquals(Duration.ofMillis(15000), options.heartbeatTimeout());
+    }
+
+    @Test
+    void theTokenComesFromTheEnvironmentAndTheFlagWins() {
+        Map<String, String> env = Map.of(HubOptions.AGENT_TOKEN_ENV, "from-env");
+        assertEquals("from-env", HubOptions.parse(new String[0], env).agentToken());
+        assertEquals("from-flag", HubOptions.parse(new String[] {"--agent-token", "from-flag"}, env).agentToken());
+        assertEquals("single", HubOptions.parse(new String[] {"-agent-token", "single"}, NO_ENV).agentToken());
+    }
+
+    @Test
+    void anEmptyTokenIsAMistake() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[] {"--agent-token", ""}, NO_ENV));
+        assertTrue(e.getMessage().contains("must not be empty"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[0], Map.of(HubOptions.AGENT_TOKEN_ENV, "")));
+    }
+
+    @Test
+    void theHeartbeatSetsTheTimeoutToThreeBeats() {
+        HubOptions options = HubOptions.parse(new String[] {"--heartbeat", "200", "--addr", "[::1]:0"}, NO_ENV);
+        assertEquals(Duration.ofMillis(200), options.heartbeat());
+        assertEquals(Duration.ofMillis(600), options.heartbeatTimeout());
+        assertEquals("::1", options.host());
+        assertEquals(0, options.port());
+    }
+
+    @Test
+    void badValuesAreRefusedWithTheirName() {
+        for (String[] args : new String[][] {{"--heartbeat", "fast"}, {"--heartbeat", "5"}, {"--heartbeat"},
+                {"--agent-token"}, {"--addr", "nowhere"}, {"--bogus"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HubOptions.parse(args, NO_ENV));
+            assertTrue(e.getMessage().contains(args[0]), e.getMessage());
+        }
+    }
+}
