@@ -5,20 +5,19 @@ import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.icmp.ReceivedPacket;
 
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Ties a received ICMP message to the one probe it answers, or to none. A reply counts only if every
  * part agrees: echo-reply type and code 0, a valid checksum where the kernel did not check it, the
- * socket's identifier, this engine's cookie, a key of a probe still remembered, that probe's 16-bit
- * sequence number and its target's address. Anything else (other programs' ICMP, corrupted or forged
- * replies) is ignored and counted. Owned by the engine thread.
+ * socket's identifier, this engine's cookie, the key of a probe in flight (slot and generation, see
+ * {@link SlotTable}), that probe's sequence number in 16 bits and its target's address. Anything else
+ * (other programs' ICMP, corrupted or forged replies) is ignored and counted. The lookup is O(1) and
+ * allocates nothing; the 16-bit wire sequence number sets no limit, as the key tells probes apart.
+ * Owned by one engine shard thread.
  */
 final class ReplyMatcher {
 
     private final long cookie;
-    private final Map<Long, Probe> probes = new HashMap<>();
     private long ignored;
 
     ReplyMatcher(long cookie) {
@@ -27,19 +26,6 @@ final class ReplyMatcher {
 
     long cookie() {
         return cookie;
-    }
-
-    void remember(Probe probe) {
-        probes.put(probe.key, probe);
-    }
-
-    void forget(Probe probe) {
-        probes.remove(probe.key);
-    }
-
-    /** Probes remembered now (sent and not yet forgotten). */
-    int remembered() {
-        return probes.size();
     }
 
     /** Messages that matched no probe. */
@@ -51,17 +37,18 @@ final class ReplyMatcher {
      * @param family         the family of the socket the packet came from
      * @param expectedId     the identifier the socket's echo requests carry
      * @param verifyChecksum whether to check the ICMP checksum (the kernel does not for raw IPv4)
-     * @return the probe, or {@code null} if the packet answers none of ours
+     * @return the probe's slot, or -1 if the packet answers none of ours
      */
-    Probe match(ReceivedPacket packet, IcmpFamily family, int expectedId, boolean verifyChecksum) {
-        Probe probe = find(packet, family, expectedId, verifyChecksum);
-        if (probe == null) {
+    int match(ReceivedPacket packet, IcmpFamily family, int expectedId, boolean verifyChecksum, SlotTable slots) {
+        int slot = find(packet, family, expectedId, verifyChecksum, slots);
+        if (slot < 0) {
             ignored++;
         }
-        return probe;
+        return slot;
     }
 
-    private Probe find(ReceivedPacket packet, IcmpFamily family, int expectedId, boolean verifyChecksum) {
+    private int find(ReceivedPacket packet, IcmpFamily family, int expectedId, boolean verifyChecksum,
+                     SlotTable slots) {
         ByteBuffer message = packet.message();
         int at = packet.offset();
         int length = packet.length();
@@ -71,14 +58,14 @@ final class ReplyMatcher {
                 || (verifyChecksum && IcmpEcho.checksum(message, at, length) != 0)
                 || IcmpEcho.id(message, at) != expectedId
                 || IcmpEcho.cookie(message, at) != cookie) {
-            return null;
+            return -1;
         }
-        Probe probe = probes.get(IcmpEcho.key(message, at));
-        if (probe == null
-                || IcmpEcho.seq(message, at) != (int) (probe.seq & 0xffff)
-                || !packet.sourceIs(probe.target.addressBytes)) {
-            return null;
+        int slot = slots.find(IcmpEcho.key(message, at));
+        if (slot < 0
+                || IcmpEcho.seq(message, at) != (int) (slots.seq[slot] & 0xffff)
+                || !packet.sourceIs(slots.part[slot].addressBytes[slots.target[slot]])) {
+            return -1;
         }
-        return probe;
+        return slot;
     }
 }

@@ -4,51 +4,41 @@ import io.mimoping.bridge.probe.TargetStats;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
-/** One target of a running task: its schedule and what it measured so far. Owned by the engine thread. */
+/** What one target of a task measured so far, as the event dispatcher sees it. Owned by the dispatcher thread. */
 final class TargetRun {
 
-    final TaskRun task;
     final String name;
     final InetAddress address;
-    final byte[] addressBytes;
-    final long firstSendNanos;
-    long nextSeq;
-    long sent;
     long received;
     long duplicates;
-    int waiting;
-    boolean finished;
-    private final List<Long> rtts = new ArrayList<>();
-    private final List<Integer> ttls = new ArrayList<>();
+    private long[] rtts = new long[4];
+    private int[] ttls = new int[4];
 
-    TargetRun(TaskRun task, String name, InetAddress address, long firstSendNanos) {
-        this.task = task;
+    TargetRun(String name, InetAddress address) {
         this.name = name;
         this.address = address;
-        this.addressBytes = address.getAddress();
-        this.firstSendNanos = firstSendNanos;
-    }
-
-    /** When probe {@code seq} is due: a fixed grid from the first send, so delays do not accumulate. */
-    long dueNanos(long seq) {
-        return firstSendNanos + seq * task.task.interval().toNanos();
     }
 
     void answered(long rttNanos, int ttl) {
+        if (received == rtts.length) {
+            rtts = Arrays.copyOf(rtts, rtts.length * 2);
+            ttls = Arrays.copyOf(ttls, ttls.length * 2);
+        }
+        rtts[(int) received] = rttNanos;
+        ttls[(int) received] = ttl;
         received++;
-        waiting--;
-        rtts.add(rttNanos);
-        ttls.add(ttl);
     }
 
-    /** Every probe was tried and none is waiting any more. */
-    boolean done() {
-        return nextSeq >= task.task.count() && waiting == 0;
-    }
-
-    TargetStats stats() {
-        return new TargetStats(name, address, sent, received, duplicates, rtts, ttls);
+    TargetStats stats(long sent) {
+        List<Long> rttList = new ArrayList<>((int) received);
+        List<Integer> ttlList = new ArrayList<>((int) received);
+        for (int i = 0; i < received; i++) {
+            rttList.add(rtts[i]);
+            ttlList.add(ttls[i]);
+        }
+        return new TargetStats(name, address, sent, received, duplicates, rttList, ttlList);
     }
 }

@@ -7,14 +7,26 @@ import io.mimoping.bridge.probe.ProbeListener;
 import io.mimoping.bridge.probe.TaskTotals;
 
 import java.time.Duration;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
-/** A task inside the engine: its listener, counts and how many targets are still going. Engine thread only. */
+/**
+ * A task as the event dispatcher sees it: its listener, counts, and how many targets and shard parts are
+ * still going. Owned by the dispatcher thread, except {@link #cancelled}, which any thread may set.
+ */
 final class TaskRun {
+
+    private static final Logger LOG = Logger.getLogger(TaskRun.class.getName());
 
     final PingTask task;
     private final ProbeListener listener;
     private final long startNanos;
-    int unfinishedTargets;
+    volatile boolean cancelled;
+    boolean begun;
+    TaskPart[] parts = new TaskPart[0];
+    /** Parts not done yet: the task finishes with the last. */
+    int openParts;
+    boolean stopReported;
     long sent;
     long received;
     long timeouts;
@@ -31,21 +43,22 @@ final class TaskRun {
         if (event instanceof ProbeError) {
             errors++;
         }
-        listener.onEvent(event);
-    }
-
-    /** One target finished; when it was the last, so is the task. */
-    void targetFinished(long nowNanos) {
-        if (--unfinishedTargets == 0) {
-            finish(nowNanos);
+        try {
+            listener.onEvent(event);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "listener of task " + task.id() + " failed on " + event, e);
         }
     }
 
     void finish(long nowNanos) {
         if (!finished) {
             finished = true;
-            listener.onFinished(new TaskTotals(sent, received, timeouts, errors,
-                    Duration.ofNanos(nowNanos - startNanos)));
+            try {
+                listener.onFinished(new TaskTotals(sent, received, timeouts, errors,
+                        Duration.ofNanos(nowNanos - startNanos)));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "listener of task " + task.id() + " failed on finish", e);
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ final class Errno {
     static final int EINTR = 4;
     static final int EAGAIN = 11;
     static final int EACCES = 13;
+    static final int ENOBUFS = 105;
 
     private Errno() {
     }

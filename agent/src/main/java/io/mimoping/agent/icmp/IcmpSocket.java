@@ -145,6 +145,54 @@ public final class IcmpSocket implements AutoCloseable {
     }
 
     /**
+     * Attaches a classic BPF program that lets through only echo replies carrying this identifier, so the
+     * kernel drops every other ICMP message (other pingers' replies, our own echo requests on loopback)
+     * before it is queued. Raw sockets only: a datagram socket gets only its own replies anyway.
+     */
+    public void acceptEchoRepliesWith(int identifier) {
+        if (mode != Mode.RAW) {
+            return;
+        }
+        attach(family == IcmpFamily.V4 ? Bpf.echoRepliesV4(identifier) : Bpf.echoRepliesV6(identifier));
+    }
+
+    /** Attaches a BPF program that drops every message: for a socket that only sends. */
+    public void receiveNothing() {
+        attach(Bpf.nothing());
+    }
+
+    private void attach(long[] program) {
+        try (Memory code = new Memory(8L * program.length); Memory fprog = new Memory(16)) {
+            for (int i = 0; i < program.length; i++) {
+                code.setLong(8L * i, program[i]);
+            }
+            fprog.clear();
+            fprog.setShort(0, (short) program.length);
+            fprog.setPointer(8, code);
+            check(LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_FILTER, fprog, 16), "setsockopt(SO_ATTACH_FILTER)");
+        }
+    }
+
+    /**
+     * Asks the kernel for a software transmit timestamp of every message sent from now on, queued on the
+     * socket's error queue with a counter (OPT_ID) and without the packet (OPT_TSONLY); read them with
+     * {@link TxTimestamps}. With {@code alsoReceive} the kernel also stamps received messages this way.
+     *
+     * @throws NativeException if the kernel does not offer it
+     */
+    public void timestampTransmits(boolean alsoReceive) {
+        int flags = LibC.SOF_TIMESTAMPING_TX_SOFTWARE | LibC.SOF_TIMESTAMPING_SOFTWARE
+                | LibC.SOF_TIMESTAMPING_OPT_ID | LibC.SOF_TIMESTAMPING_OPT_TSONLY
+                | (alsoReceive ? LibC.SOF_TIMESTAMPING_RX_SOFTWARE : 0);
+        enable(LibC.SOL_SOCKET, LibC.SO_TIMESTAMPING, flags);
+    }
+
+    /** Makes the kernel report, with each received message, how many it dropped for a full buffer (SO_RXQ_OVFL). */
+    public void countDrops() {
+        enable(LibC.SOL_SOCKET, LibC.SO_RXQ_OVFL, 1);
+    }
+
+    /**
      * Binds the socket to a local address: it then sends from it and receives only what is sent to it.
      * A datagram socket can be bound once, before its {@link #identifier()} is read or it sends.
      */

@@ -27,6 +27,18 @@ final class LibC {
     static final int SO_RCVBUFFORCE = 33;
     static final int SO_TIMESTAMPNS = 35;
     static final int SO_RXQ_OVFL = 40;
+    static final int SO_ATTACH_FILTER = 26;
+    static final int SO_TIMESTAMPING = 37;
+    static final int SOF_TIMESTAMPING_TX_SOFTWARE = 1 << 1;
+    static final int SOF_TIMESTAMPING_RX_SOFTWARE = 1 << 3;
+    static final int SOF_TIMESTAMPING_SOFTWARE = 1 << 4;
+    static final int SOF_TIMESTAMPING_OPT_ID = 1 << 7;
+    static final int SOF_TIMESTAMPING_OPT_TSONLY = 1 << 11;
+    static final int IP_RECVERR = 11;
+    static final int IPV6_RECVERR = 25;
+    static final int SO_EE_ORIGIN_TIMESTAMPING = 4;
+    static final int MSG_TRUNC = 0x20;
+    static final int MSG_ERRQUEUE = 0x2000;
     static final int IP_TTL = 2;
     static final int IP_RECVTTL = 12;
     static final int ICMP_FILTER = 1;
@@ -60,6 +72,10 @@ final class LibC {
     static native long sendto(int fd, Pointer buffer, long length, int flags, Pointer address, int addressLength);
 
     static native long recvmsg(int fd, Pointer message, int flags);
+
+    static native int sendmmsg(int fd, Pointer messages, int count, int flags);
+
+    static native int recvmmsg(int fd, Pointer messages, int count, int flags, Pointer timeout);
 
     static native int ppoll(Pointer fds, long count, Pointer timeout, Pointer sigmask);
 

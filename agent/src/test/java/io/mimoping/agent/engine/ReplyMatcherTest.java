@@ -16,8 +16,6 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 
 class ReplyMatcherTest {
 
@@ -28,6 +26,7 @@ class ReplyMatcherTest {
     private static final int IP_HEADER = 20;
 
     private final ReplyMatcher matcher = new ReplyMatcher(COOKIE);
+    private final SlotTable slots = new SlotTable();
     private final TaskRun task = new TaskRun(
             new PingTask("t", List.of("127.0.0.1", "::1"), Duration.ofSeconds(1), 3, Duration.ofSeconds(1), PAYLOAD),
             new ProbeListener() {
@@ -39,8 +38,12 @@ class ReplyMatcherTest {
                 public void onFinished(TaskTotals totals) {
                 }
             }, 0);
-    private final TargetRun v4 = new TargetRun(task, "127.0.0.1", address("127.0.0.1"), 0);
-    private final TargetRun v6 = new TargetRun(task, "::1", address("::1"), 0);
+    private final TaskPart v4 = part("127.0.0.1");
+    private final TaskPart v6 = part("::1");
+
+    private TaskPart part(String target) {
+        return new TaskPart(task, new String[] {target}, new InetAddress[] {address(target)}, new int[] {0}, 1, 0);
+    }
 
     private static InetAddress address(String literal) {
         try {
@@ -50,10 +53,13 @@ class ReplyMatcherTest {
         }
     }
 
-    private Probe remember(TargetRun target, long seq, long key) {
-        Probe probe = new Probe(target, seq, key, 0, 0);
-        matcher.remember(probe);
-        return probe;
+    /** A probe in flight: its slot; {@link #key(int)} is what its reply carries. */
+    private int remember(TaskPart target, long seq) {
+        return slots.allocate(target, 0, seq);
+    }
+
+    private long key(int slot) {
+        return slots.key(slot);
     }
 
     /** The reply a target would send for a probe: an echo written at {@code IP_HEADER}, from that address. */
@@ -78,131 +84,141 @@ class ReplyMatcherTest {
         return packet;
     }
 
-    private Probe matchV4(ReceivedPacket packet) {
-        return matcher.match(packet, IcmpFamily.V4, ID, true);
+    private int matchV4(ReceivedPacket packet) {
+        return matcher.match(packet, IcmpFamily.V4, ID, true, slots);
+    }
+
+    private int match(ReceivedPacket packet, IcmpFamily family, boolean verify) {
+        return matcher.match(packet, family, ID, verify, slots);
     }
 
     @Test
     void aCorrectReplyMatchesItsProbe() {
-        Probe probe = remember(v4, 0, 1000);
-        Probe other = remember(v4, 1, 1001);
-        assertSame(probe, matchV4(goodV4(0, 1000)));
-        assertSame(other, matchV4(goodV4(1, 1001)));
-        assertSame(probe, matchV4(goodV4(0, 1000)), "a repeated reply matches again (the probe tells duplicates)");
+        int probe = remember(v4, 0);
+        int other = remember(v4, 1);
+        assertEquals(probe, matchV4(goodV4(0, key(probe))));
+        assertEquals(other, matchV4(goodV4(1, key(other))));
+        assertEquals(probe, matchV4(goodV4(0, key(probe))), "a repeated reply matches again (the slot tells duplicates)");
         assertEquals(0, matcher.ignored());
     }
 
     @Test
     void anIpv6ReplyMatchesOnTheIpv6Socket() {
-        Probe probe = remember(v6, 0, 77);
-        assertSame(probe, matcher.match(reply(IcmpFamily.V6, ID, 0, COOKIE, 77, "::1"), IcmpFamily.V6, ID, false));
-        assertNull(matcher.match(reply(IcmpFamily.V4, ID, 0, COOKIE, 77, "::1"), IcmpFamily.V6, ID, false),
+        int probe = remember(v6, 0);
+        assertEquals(probe, match(reply(IcmpFamily.V6, ID, 0, COOKIE, key(probe), "::1"), IcmpFamily.V6, false));
+        assertEquals(-1, match(reply(IcmpFamily.V4, ID, 0, COOKIE, key(probe), "::1"), IcmpFamily.V6, false),
                 "type 0 is no ICMPv6 echo reply");
         assertEquals(1, matcher.ignored());
     }
 
     @Test
     void theWrongTypeIsIgnored() {
-        remember(v4, 0, 1000);
-        ReceivedPacket request = withByte(goodV4(0, 1000), 0, IcmpFamily.V4.echoRequest());
-        assertNull(matchV4(request), "our own echo request, as a raw socket sees it on loopback");
-        assertNull(matchV4(withByte(goodV4(0, 1000), 0, IcmpFamily.V6.echoReply())));
+        long key = key(remember(v4, 0));
+        ReceivedPacket request = withByte(goodV4(0, key), 0, IcmpFamily.V4.echoRequest());
+        assertEquals(-1, matchV4(request), "our own echo request, as a raw socket sees it on loopback");
+        assertEquals(-1, matchV4(withByte(goodV4(0, key), 0, IcmpFamily.V6.echoReply())));
         assertEquals(2, matcher.ignored());
     }
 
     @Test
     void aNonzeroCodeIsIgnored() {
-        remember(v4, 0, 1000);
-        assertNull(matchV4(withByte(goodV4(0, 1000), 1, 1)));
+        long key = key(remember(v4, 0));
+        assertEquals(-1, matchV4(withByte(goodV4(0, key), 1, 1)));
         assertEquals(1, matcher.ignored());
     }
 
     @Test
     void aBadChecksumIsIgnoredWhenVerifying() {
-        Probe probe = remember(v4, 0, 1000);
-        ReceivedPacket corrupted = goodV4(0, 1000);
+        int probe = remember(v4, 0);
+        ReceivedPacket corrupted = goodV4(0, key(probe));
         int lastByte = corrupted.offset() + corrupted.length() - 1;
         corrupted.message().put(lastByte, (byte) (corrupted.message().get(lastByte) ^ 0x01)); // fill byte flipped
-        assertNull(matcher.match(corrupted, IcmpFamily.V4, ID, true));
+        assertEquals(-1, match(corrupted, IcmpFamily.V4, true));
         assertEquals(1, matcher.ignored());
         // Where the kernel verified the checksum already, the matcher does not look at it.
-        assertSame(probe, matcher.match(corrupted, IcmpFamily.V4, ID, false));
+        assertEquals(probe, match(corrupted, IcmpFamily.V4, false));
         assertEquals(1, matcher.ignored());
     }
 
     @Test
     void anotherIdentifierIsIgnored() {
-        remember(v4, 0, 1000);
-        assertNull(matchV4(reply(IcmpFamily.V4, ID + 1, 0, COOKIE, 1000, "127.0.0.1")));
+        long key = key(remember(v4, 0));
+        assertEquals(-1, matchV4(reply(IcmpFamily.V4, ID + 1, 0, COOKIE, key, "127.0.0.1")));
         assertEquals(1, matcher.ignored());
     }
 
     @Test
     void anotherCookieIsIgnored() {
-        remember(v4, 0, 1000);
-        assertNull(matchV4(reply(IcmpFamily.V4, ID, 0, COOKIE + 1, 1000, "127.0.0.1")),
+        long key = key(remember(v4, 0));
+        assertEquals(-1, matchV4(reply(IcmpFamily.V4, ID, 0, COOKIE + 1, key, "127.0.0.1")),
                 "another engine's reply, even with a key we know");
         assertEquals(1, matcher.ignored());
     }
 
     @Test
-    void anUnknownOrForgottenKeyIsIgnored() {
-        Probe probe = remember(v4, 0, 1000);
-        assertNull(matchV4(goodV4(0, 999)));
-        assertEquals(1, matcher.remembered());
-        matcher.forget(probe);
-        assertEquals(0, matcher.remembered());
-        assertNull(matchV4(goodV4(0, 1000)), "forgotten");
-        assertEquals(2, matcher.ignored());
+    void anUnknownFreedOrReusedKeyIsIgnored() {
+        int probe = remember(v4, 0);
+        long key = key(probe);
+        assertEquals(-1, matchV4(goodV4(0, key + 1)), "a slot never taken");
+        assertEquals(-1, matchV4(goodV4(0, key ^ (1L << 32))), "another generation of the slot");
+        assertEquals(1, slots.inUse());
+        slots.release(probe);
+        assertEquals(0, slots.inUse());
+        assertEquals(-1, matchV4(goodV4(0, key)), "freed");
+        int reused = remember(v4, 0);
+        assertEquals(probe, reused, "the slot is taken again");
+        assertEquals(-1, matchV4(goodV4(0, key)), "a reply to the slot's previous probe does not match its new one");
+        assertEquals(reused, matchV4(goodV4(0, key(reused))));
+        assertEquals(4, matcher.ignored());
     }
 
     @Test
     void anotherSequenceNumberIsIgnored() {
-        remember(v4, 5, 1000);
-        assertNull(matchV4(goodV4(6, 1000)));
-        assertNull(matchV4(goodV4(4, 1000)));
+        long key = key(remember(v4, 5));
+        assertEquals(-1, matchV4(goodV4(6, key)));
+        assertEquals(-1, matchV4(goodV4(4, key)));
         assertEquals(2, matcher.ignored());
     }
 
     @Test
     void theSequenceNumberIsComparedIn16Bits() {
-        Probe probe = remember(v4, 70_000, 1000);
-        ReceivedPacket reply = goodV4(70_000 & 0xffff, 1000);
+        int probe = remember(v4, 70_000);
+        ReceivedPacket reply = goodV4(70_000 & 0xffff, key(probe));
         assertEquals(4464, IcmpEcho.seq(reply.message(), reply.offset()), "the wire carries 70000 mod 65536");
-        assertSame(probe, matchV4(reply));
+        assertEquals(probe, matchV4(reply));
         assertEquals(0, matcher.ignored());
     }
 
     @Test
     void aReplyFromAnotherAddressIsIgnored() {
-        remember(v4, 0, 1000);
-        remember(v6, 0, 2000);
-        assertNull(matchV4(reply(IcmpFamily.V4, ID, 0, COOKIE, 1000, "127.0.0.2")));
-        assertNull(matcher.match(reply(IcmpFamily.V6, ID, 0, COOKIE, 2000, "::2"), IcmpFamily.V6, ID, false));
+        long key4 = key(remember(v4, 0));
+        long key6 = key(remember(v6, 0));
+        assertEquals(-1, matchV4(reply(IcmpFamily.V4, ID, 0, COOKIE, key4, "127.0.0.2")));
+        assertEquals(-1, match(reply(IcmpFamily.V6, ID, 0, COOKIE, key6, "::2"), IcmpFamily.V6, false));
         // ::ffff:127.0.0.1 as the kernel gives it on an IPv6 socket: 16 bytes (Java would make it an IPv4 address).
         byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 127, 0, 0, 1};
-        ReceivedPacket fromMapped = reply(IcmpFamily.V6, ID, 0, COOKIE, 1000, "::1");
-        assertNull(matcher.match(ReceivedPacket.of(fromMapped.message(), fromMapped.offset(), fromMapped.length(),
-                mapped, 64, 0), IcmpFamily.V6, ID, false), "an IPv6 reply for an IPv4 probe");
+        ReceivedPacket fromMapped = reply(IcmpFamily.V6, ID, 0, COOKIE, key4, "::1");
+        assertEquals(-1, match(ReceivedPacket.of(fromMapped.message(), fromMapped.offset(), fromMapped.length(),
+                mapped, 64, 0), IcmpFamily.V6, false), "an IPv6 reply for an IPv4 probe");
         assertEquals(3, matcher.ignored());
     }
 
     @Test
     void aMessageTooShortForCookieAndKeyIsIgnored() {
-        remember(v4, 0, 1000);
-        ReceivedPacket good = goodV4(0, 1000);
+        int probe = remember(v4, 0);
+        ReceivedPacket good = goodV4(0, key(probe));
         int shortLength = IcmpEcho.HEADER + IcmpEcho.TAG - 1;
         ReceivedPacket truncated = ReceivedPacket.of(good.message(), good.offset(), shortLength,
                 address("127.0.0.1").getAddress(), 64, 0);
-        assertNull(matcher.match(truncated, IcmpFamily.V4, ID, false));
-        assertNull(matcher.match(ReceivedPacket.of(good.message(), good.offset(), 0,
-                address("127.0.0.1").getAddress(), 64, 0), IcmpFamily.V4, ID, false));
+        assertEquals(-1, match(truncated, IcmpFamily.V4, false));
+        assertEquals(-1, match(ReceivedPacket.of(good.message(), good.offset(), 0,
+                address("127.0.0.1").getAddress(), 64, 0), IcmpFamily.V4, false));
         assertEquals(2, matcher.ignored());
         // The smallest message that carries cookie and key is enough.
         ByteBuffer smallest = ByteBuffer.allocate(IcmpEcho.HEADER + IcmpEcho.TAG);
-        IcmpEcho.write(smallest, IcmpFamily.V4.echoReply(), ID, 0, COOKIE, 1000, IcmpEcho.TAG);
+        IcmpEcho.write(smallest, IcmpFamily.V4.echoReply(), ID, 0, COOKIE, key(probe), IcmpEcho.TAG);
         ReceivedPacket minimal = ReceivedPacket.of(smallest, 0, smallest.capacity(),
                 address("127.0.0.1").getAddress(), 64, 0);
-        assertEquals(1000, matcher.match(minimal, IcmpFamily.V4, ID, true).key);
+        assertEquals(probe, match(minimal, IcmpFamily.V4, true));
     }
 }

@@ -1,0 +1,225 @@
+package io.mimoping.agent.engine;
+
+import io.mimoping.bridge.probe.ErrorCode;
+import io.mimoping.bridge.probe.ProbeError;
+import io.mimoping.bridge.probe.Reply;
+import io.mimoping.bridge.probe.Timeout;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Hands the shards' results to the tasks' listeners on a thread of its own, so a slow listener never
+ * holds up probing (it only fills the bounded rings, and then the shards wait: back-pressure). Turns
+ * each primitive record into its event, keeps each target's statistics, and finishes a task once all
+ * its parts are done. Every task's events come from this one thread, in order per target.
+ */
+final class Dispatcher {
+
+    private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
+    private static final Reply.Kind[] KINDS = Reply.Kind.values();
+    private static final long PARK_NANOS = 50_000_000L;
+
+    private final EngineClock clock;
+    private final List<EventRing> rings = new ArrayList<>();
+    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean sleeping;
+    private volatile boolean running = true;
+
+    // Owned by the dispatcher thread.
+    private final Set<TaskRun> tasks = new LinkedHashSet<>();
+
+    Dispatcher(EngineClock clock) {
+        this.clock = clock;
+        this.thread = new Thread(this::run, "mimoping-events");
+        this.thread.setDaemon(true);
+    }
+
+    /** Registers a shard's ring; before {@link #start()}. */
+    void add(EventRing ring) {
+        rings.add(ring);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Runs a command on the dispatcher thread, soon. */
+    void submit(Runnable command) {
+        commands.add(command);
+        LockSupport.unpark(thread);
+    }
+
+    /** A shard published records: wakes the dispatcher if it sleeps. */
+    void signal() {
+        if (sleeping) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** A task the engine runs from now on (on the dispatcher thread). */
+    void track(TaskRun run) {
+        tasks.add(run);
+    }
+
+    /** Handles what is left, ends every unfinished task with an engine_stopped error, and stops. */
+    void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                boolean stopping = !running;
+                boolean worked = runCommands() | consume();
+                if (stopping && !worked) {
+                    break;
+                }
+                if (!worked) {
+                    sleeping = true;
+                    if (running && commands.isEmpty() && !available()) {
+                        LockSupport.parkNanos(PARK_NANOS);
+                    }
+                    sleeping = false;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.SEVERE, "the probe engine's event dispatcher stopped by an unexpected failure", e);
+        } finally {
+            for (TaskRun run : tasks) {
+                if (!run.finished) {
+                    run.emit(ProbeError.ofTarget(ErrorCode.ENGINE_STOPPED, null,
+                            "the probe engine stopped while the task ran"));
+                    run.finish(clock.monotonicNanos());
+                }
+            }
+            tasks.clear();
+        }
+    }
+
+    private boolean runCommands() {
+        boolean any = false;
+        Runnable command;
+        while ((command = commands.poll()) != null) {
+            command.run();
+            any = true;
+        }
+        return any;
+    }
+
+    private boolean available() {
+        for (EventRing ring : rings) {
+            if (ring.available() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean consume() {
+        boolean any = false;
+        for (int r = 0; r < rings.size(); r++) {
+            EventRing ring = rings.get(r);
+            long available = ring.available();
+            if (available == 0) {
+                continue;
+            }
+            any = true;
+            long from = ring.consumedIndex();
+            long to = from + available;
+            for (long p = from; p < to; p++) {
+                handle(ring, ring.index(p));
+            }
+            ring.consumedUpTo(to);
+        }
+        return any;
+    }
+
+    private void handle(EventRing ring, int i) {
+        TaskPart part = ring.part[i];
+        TaskRun run = part.run;
+        if (run.finished) {
+            return;
+        }
+        int type = ring.type[i];
+        switch (type) {
+            case EventRing.REPLY -> {
+                TargetRun target = part.targets[ring.target[i]];
+                Reply.Kind kind = KINDS[ring.kind[i]];
+                switch (kind) {
+                    case FIRST -> {
+                        target.answered(ring.rtt[i], ring.ttl[i]);
+                        run.received++;
+                    }
+                    case DUPLICATE -> target.duplicates++;
+                    case LATE -> { }
+                }
+                run.emit(new Reply(target.name, target.address, ring.seq[i], ring.ttl[i], ring.nbytes[i], ring.id[i],
+                        ring.rtt[i], instant(ring.sentEpoch[i]), kind));
+            }
+            case EventRing.TIMEOUT -> {
+                TargetRun target = part.targets[ring.target[i]];
+                run.timeouts++;
+                run.emit(new Timeout(target.name, target.address, ring.seq[i], instant(ring.sentEpoch[i])));
+            }
+            case EventRing.SEND_ERROR -> run.emit(ProbeError.ofProbe(ErrorCode.SEND_FAILED,
+                    part.targets[ring.target[i]].name, ring.seq[i], ring.message[i]));
+            case EventRing.TARGET_DONE -> {
+                TargetRun target = part.targets[ring.target[i]];
+                run.sent += ring.seq[i];
+                run.emit(target.stats(ring.seq[i]));
+                if (--part.openTargets == 0) {
+                    close(part);
+                }
+            }
+            case EventRing.PART_STOPPED, EventRing.PART_FAILED -> {
+                if (part.closed) {
+                    return;
+                }
+                run.sent += ring.seq[i];
+                if (type == EventRing.PART_FAILED && !run.stopReported) {
+                    run.stopReported = true;
+                    run.emit(ProbeError.ofTarget(ErrorCode.ENGINE_STOPPED, null,
+                            "the probe engine stopped while the task ran"));
+                }
+                close(part);
+            }
+            default -> throw new IllegalStateException("unknown event record type " + type);
+        }
+    }
+
+    /** A part is done: its targets all finished, or it stopped. The task finishes with its last part. */
+    private void close(TaskPart part) {
+        part.closed = true;
+        TaskRun run = part.run;
+        if (--run.openParts == 0) {
+            run.finish(clock.monotonicNanos());
+            tasks.remove(run);
+        }
+    }
+
+    private static Instant instant(long epochNanos) {
+        return Instant.ofEpochSecond(0, epochNanos);
+    }
+}
