@@ -44,7 +44,9 @@ public final class Main {
         IcmpEngine engine = IcmpEngine.open();
         AgentRegistry agents = new AgentRegistry(newHubId(), options.heartbeat(), options.heartbeatTimeout(),
                 options.agentToken());
-        WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port());
+        // our own hook stops things in order: agents hear the hub is stopping before the server goes
+        WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
+                .shutdownHook(false);
         setup(builder, new HubSetup(engine, agents));
         WebServer server = builder.build().start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -52,12 +52,15 @@ public final class AgentEndpoint implements WsListener {
 
     private static final Logger LOG = Logger.getLogger(AgentEndpoint.class.getName());
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
 
     private enum State { OPEN, REGISTERED, CLOSED }
 
     private final AgentRegistry registry;
     private final StringBuilder partial = new StringBuilder();
     private volatile State state = State.OPEN;
+    /** Whether the agent has been sent its {@code registered} answer: no heartbeat goes before it. */
+    private volatile boolean welcomed;
     private WsSession session;
     private String remote = "?";
     private AgentRegistry.Entry entry;
@@ -192,12 +195,15 @@ public final class AgentEndpoint implements WsListener {
             case AgentRegistry.Admitted(AgentRegistry.Entry admitted) -> {
                 entry = admitted;
                 state = State.REGISTERED;
+                // listed before the agent hears it is registered; heartbeats only after it has heard
+                registry.joined(admitted);
                 ObjectNode registered = JSON.createObjectNode()
                         .put("type", "registered")
                         .put("hub", registry.hubId())
                         .put("heartbeat_ms", registry.heartbeat().toMillis())
                         .put("timeout_ms", registry.timeout().toMillis());
                 session.send(registered.toString(), true);
+                welcomed = true;
             }
         }
     }
@@ -283,8 +289,10 @@ public final class AgentEndpoint implements WsListener {
         }
 
         @Override
-        public void send(String text) {
-            ws.send(text, true);
+        public void heartbeat() {
+            if (welcomed) {
+                ws.send(HEARTBEAT, true);
+            }
         }
 
         @Override

@@ -61,6 +61,10 @@ public final class AgentRegistry implements AutoCloseable {
         private final AgentSession session;
         private final AtomicBoolean sending = new AtomicBoolean();
         private volatile long lastHeardNanos = System.nanoTime();
+        /** Set once the registration is complete: only then is it listed, heartbeated, announced. */
+        private volatile boolean joined;
+        /** Set once it is out of the registry; joined and gone change under the entry's lock. */
+        private boolean gone;
 
         private Entry(Agent agent, AgentSession session) {
             this.agent = agent;
@@ -73,7 +77,6 @@ public final class AgentRegistry implements AutoCloseable {
     }
 
     private static final Logger LOG = Logger.getLogger(AgentRegistry.class.getName());
-    static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
 
     private final String hubId;
     private final Duration heartbeat;
@@ -129,12 +132,12 @@ public final class AgentRegistry implements AutoCloseable {
 
     /** The live agent of that name, if any. */
     public Optional<Agent> find(String name) {
-        return Optional.ofNullable(agents.get(name)).map(Entry::agent);
+        return Optional.ofNullable(agents.get(name)).filter(entry -> entry.joined).map(Entry::agent);
     }
 
     /** The live agents, sorted by name. */
     public List<Agent> list() {
-        return agents.values().stream().map(Entry::agent).sorted(Comparator.comparing(Agent::name)).toList();
+        return agents.values().stream().filter(entry -> entry.joined).map(Entry::agent).sorted(Comparator.comparing(Agent::name)).toList();
     }
 
     public void addListener(Listener listener) {
@@ -151,7 +154,7 @@ public final class AgentRegistry implements AutoCloseable {
         timer.shutdownNow();
         for (Entry entry : agents.values()) {
             if (agents.remove(entry.agent.name(), entry)) {
-                fireLeft(entry.agent, "the hub is stopping");
+                removed(entry, "the hub is stopping");
                 senders.execute(() -> {
                     try {
                         entry.session.close(1001, "hub stopping");
@@ -180,7 +183,10 @@ public final class AgentRegistry implements AutoCloseable {
         return presented != null && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Registers the agent unless a live agent has its name already. */
+    /**
+     * Takes the agent's name unless a live agent has it already. The agent is not listed, heartbeated or
+     * announced until {@link #joined}.
+     */
     Admission register(Agent agent, AgentSession session) {
         if (closed) {
             throw new IllegalStateException("the agent registry is closed");
@@ -190,6 +196,23 @@ public final class AgentRegistry implements AutoCloseable {
         if (existing != null) {
             return new Duplicate(existing.agent);
         }
+        return new Admitted(entry);
+    }
+
+    /** The registration is complete: from now on the agent is listed, heartbeated and announced. */
+    void joined(Entry entry) {
+        Agent agent = entry.agent;
+        entry.lastHeardNanos = System.nanoTime();
+        synchronized (entry) {
+            if (entry.gone) {
+                return; // it went away meanwhile: nobody hears it came or left
+            }
+            entry.joined = true;
+            fireJoined(agent);
+        }
+    }
+
+    private void fireJoined(Agent agent) {
         LOG.info(() -> "agent '" + agent.name() + "' registered from " + agent.remoteAddress()
                 + " (version " + agent.version() + ")");
         for (Listener listener : listeners) {
@@ -199,7 +222,6 @@ public final class AgentRegistry implements AutoCloseable {
                 LOG.log(Level.WARNING, e, () -> "agent listener failed on '" + agent.name() + "' joining");
             }
         }
-        return new Admitted(entry);
     }
 
     /** The agent sent something: it is alive. */
@@ -210,18 +232,29 @@ public final class AgentRegistry implements AutoCloseable {
     /** The agent's connection ended; forgets it unless it was forgotten already. */
     void left(Entry entry, String reason) {
         if (agents.remove(entry.agent.name(), entry)) {
-            fireLeft(entry.agent, reason);
+            removed(entry, reason);
+        }
+    }
+
+    /** Marks a removed entry gone; tells the listeners if they had heard it join. Returns whether they had. */
+    private boolean removed(Entry entry, String reason) {
+        synchronized (entry) {
+            entry.gone = true;
+            if (entry.joined) {
+                fireLeft(entry.agent, reason);
+            }
+            return entry.joined;
         }
     }
 
     private void sendHeartbeats() {
         for (Entry entry : agents.values()) {
-            if (!entry.sending.compareAndSet(false, true)) {
+            if (!entry.joined || !entry.sending.compareAndSet(false, true)) {
                 continue; // the last heartbeat is still being written: the peer does not read
             }
             senders.execute(() -> {
                 try {
-                    entry.session.send(HEARTBEAT);
+                    entry.session.heartbeat();
                 } catch (RuntimeException e) {
                     forget(entry, "connection lost (" + e.getMessage() + ")");
                 } finally {
@@ -246,7 +279,7 @@ public final class AgentRegistry implements AutoCloseable {
         if (!agents.remove(entry.agent.name(), entry)) {
             return;
         }
-        fireLeft(entry.agent, reason);
+        removed(entry, reason);
         if (closed) {
             return;
         }

@@ -3,8 +3,11 @@ package io.mimoping.hub.ws;
 /** The registry's handle on one agent's WebSocket connection; every method is safe from any thread. */
 interface AgentSession {
 
-    /** Sends one text frame; throws an unchecked exception if the connection is gone. */
-    void send(String text);
+    /**
+     * Sends a heartbeat, unless the agent has not yet been told it is registered (nothing precedes that);
+     * throws an unchecked exception if the connection is gone.
+     */
+    void heartbeat();
 
     /** Starts the close handshake. */
     void close(int code, String reason);

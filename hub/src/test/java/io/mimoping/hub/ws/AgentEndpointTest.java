@@ -13,7 +13,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -165,6 +167,43 @@ class AgentEndpointTest {
     }
 
     @Test
+    void ofManyRacingForOneNameExactlyOneWins() throws Exception {
+        int racers = 12;
+        List<WsClient> all = new ArrayList<>();
+        for (int i = 0; i < racers; i++) {
+            all.add(connect(hub));
+        }
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (WsClient racer : all) {
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    start.await();
+                    racer.send(WsClient.registration("contested", null));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        int winners = 0;
+        for (WsClient racer : all) {
+            if (!racer.answered(WAIT)) {
+                assertEquals(AgentEndpoint.DUPLICATE_NAME, racer.awaitClose(WAIT).code());
+                continue;
+            }
+            assertEquals("registered", racer.next(WAIT).get("type").asText());
+            racer.heartbeatEvery(HEARTBEAT);
+            winners++;
+        }
+        assertEquals(1, winners);
+        assertEquals(1, hub.registry.list().size());
+    }
+
+    @Test
     void aMissingOrWrongTokenIsRefusedAndLogged() throws Exception {
         List<LogRecord> warnings = new CopyOnWriteArrayList<>();
         Handler handler = new Handler() {
@@ -235,6 +274,22 @@ class AgentEndpointTest {
         WsClient.Close close = agent.awaitClose(WAIT);
         assertEquals(AgentEndpoint.HEARTBEAT_TIMEOUT, close.code(), close.toString());
         assertTrue(close.reason().startsWith("no heartbeat for "), close.reason());
+    }
+
+    @Test
+    void anAgentWhoseConnectionDropsIsForgottenWithinTheTimeout() throws Exception {
+        WsClient agent = connect(hub);
+        assertEquals("registered", agent.register("killed", null).get("type").asText());
+        agent.heartbeatEvery(HEARTBEAT);
+        Thread.sleep(HEARTBEAT.toMillis());
+        long droppedAt = System.nanoTime();
+        agent.abort();
+        String why = left.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        long after = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - droppedAt);
+        assertNotNull(why, "a dropped agent was never forgotten");
+        assertTrue(why.startsWith("killed: "), why);
+        assertTrue(after <= TIMEOUT.plus(HEARTBEAT).toMillis(), "forgotten only " + after + " ms after its connection dropped");
+        assertTrue(hub.registry.find("killed").isEmpty());
     }
 
     @Test
@@ -316,6 +371,22 @@ class AgentEndpointTest {
         Thread.sleep(HEARTBEAT.toMillis());
         assertFalse(agent.isClosed());
         assertTrue(hub.registry.find("curious").isPresent());
+    }
+
+    @Test
+    void aStoppingHubSaysGoodbye() throws Exception {
+        try (TestHub stopping = new TestHub(engine, "hub-stopping", HEARTBEAT, null, 0)) {
+            stopping.registry.addListener(leftListener);
+            WsClient agent = connect(stopping);
+            assertEquals("registered", agent.register("leaver", null).get("type").asText());
+            stopping.registry.close();
+            stopping.server.stop();
+            WsClient.Close close = agent.awaitClose(WAIT);
+            assertEquals(1001, close.code(), close.toString());
+            assertEquals("hub stopping", close.reason());
+            assertEquals("leaver: the hub is stopping", left.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+            assertTrue(stopping.registry.list().isEmpty());
+        }
     }
 
     @Test

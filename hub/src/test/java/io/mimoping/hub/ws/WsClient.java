@@ -78,9 +78,29 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
         return JSON.readTree(text);
     }
 
+    /** Waits until the hub has sent a message or closed; true if it sent a message. */
+    boolean answered(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (messages.isEmpty() && !closed.isDone()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the hub neither answered nor closed within " + wait.toMillis() + " ms");
+            }
+            Thread.sleep(5);
+        }
+        return !messages.isEmpty();
+    }
+
     /** The hub's close frame; fails if the hub does not close in time. */
     Close awaitClose(Duration wait) throws Exception {
         return closed.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Drops the TCP connection without a close frame, as a killed agent process does. */
+    void abort() {
+        if (heartbeats != null) {
+            heartbeats.interrupt();
+        }
+        ws.abort();
     }
 
     boolean isClosed() {
