@@ -225,7 +225,7 @@ public final class HubLink implements AutoCloseable {
                         attempt = 0;
                     }
                     reachable = true;
-                    listener.onDisconnected(reason);
+                    tell(() -> listener.onDisconnected(reason));
                 }
                 case Unreachable(String reason) -> {
                     if (reachable) {
@@ -316,14 +316,15 @@ public final class HubLink implements AutoCloseable {
                         long beatMs = message.path("heartbeat_ms").asLong(0);
                         long timeoutMs = message.path("timeout_ms").asLong(0);
                         if (beatMs <= 0 || timeoutMs <= beatMs) {
-                            listener.onRefused(PROTOCOL_ERROR, "the hub sent an invalid registration answer: " + text);
+                            tell(() -> listener.onRefused(PROTOCOL_ERROR, "the hub sent an invalid registration answer: " + text));
                             return new Stopped();
                         }
                         beatNanos = TimeUnit.MILLISECONDS.toNanos(beatMs);
                         silenceNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
                         nextBeat = now + beatNanos;
                         hubId = registered;
-                        listener.onRegistered(registered);
+                        String id = registered;
+                        tell(() -> listener.onRegistered(id));
                     } else if (type == null) {
                         LOG.fine(() -> "ignored a message from the hub: " + text);
                     }
@@ -331,7 +332,7 @@ public final class HubLink implements AutoCloseable {
                 case Closed(int code, String reason) -> {
                     if (code == INVALID_TOKEN || code == PROTOCOL_ERROR) {
                         LOG.severe(() -> "the hub at " + hubWs + " refused this agent (" + code + "): " + reason);
-                        listener.onRefused(code, reason);
+                        tell(() -> listener.onRefused(code, reason));
                         return new Stopped();
                     }
                     return new Lost((code == DUPLICATE_NAME ? "refused for now (" : "closed by the hub (")
@@ -341,6 +342,15 @@ public final class HubLink implements AutoCloseable {
                     return new Lost("connection failed: " + describe(error), registered != null);
                 }
             }
+        }
+    }
+
+    /** Calls the listener; what it throws is logged, and the link goes on. */
+    private static void tell(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "the hub link's listener failed", e);
         }
     }
 

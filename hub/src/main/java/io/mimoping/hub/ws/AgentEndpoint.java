@@ -59,6 +59,8 @@ public final class AgentEndpoint implements WsListener {
     private final AgentRegistry registry;
     private final StringBuilder partial = new StringBuilder();
     private volatile State state = State.OPEN;
+    /** Whether the connection has ended (the peer closed it, or it failed). */
+    private volatile boolean finished;
     /** Whether the agent has been sent its {@code registered} answer: no heartbeat goes before it. */
     private volatile boolean welcomed;
     private WsSession session;
@@ -78,6 +80,22 @@ public final class AgentEndpoint implements WsListener {
     public void onOpen(WsSession session) {
         this.session = session;
         this.remote = remoteAddress(session);
+        registry.schedule(this::registrationOverdue, registry.timeout());
+    }
+
+    /** A connection that has not registered within the timeout is a protocol error (and held a thread). */
+    private void registrationOverdue() {
+        synchronized (this) {
+            if (state != State.OPEN) {
+                return;
+            }
+            state = State.CLOSED;
+        }
+        String reason = "no registration within " + registry.timeout().toMillis() + " ms";
+        LOG.info(() -> "refused a connection from " + remote + " with " + PROTOCOL_ERROR + ": " + reason);
+        Session handle = new Session(session);
+        handle.close(PROTOCOL_ERROR, reason);
+        registry.schedule(handle::abort, registry.heartbeat());
     }
 
     @Override
@@ -115,6 +133,7 @@ public final class AgentEndpoint implements WsListener {
     }
 
     private void ended(String reason) {
+        finished = true;
         state = State.CLOSED;
         if (entry != null) {
             registry.left(entry, reason);
@@ -156,7 +175,11 @@ public final class AgentEndpoint implements WsListener {
         }
     }
 
-    private void register(JsonNode node) {
+    /** Runs on the connection's thread; holds the endpoint's lock so that a registration and its deadline never cross. */
+    private synchronized void register(JsonNode node) {
+        if (state != State.OPEN) {
+            return;
+        }
         JsonNode nameNode = node.get("name");
         if (nameNode == null || !nameNode.isTextual()) {
             refuse(PROTOCOL_ERROR, "a registration needs a string 'name'", null);
@@ -302,7 +325,7 @@ public final class AgentEndpoint implements WsListener {
 
         @Override
         public void abort() {
-            if (state != State.CLOSED && ws instanceof ServerConnection connection) {
+            if (!finished && ws instanceof ServerConnection connection) {
                 connection.close(true);
             }
         }

@@ -109,8 +109,8 @@ public final class AgentRegistry implements AutoCloseable {
         });
         long beat = heartbeat.toNanos();
         long check = Math.max(TimeUnit.MILLISECONDS.toNanos(10), timeout.toNanos() / 10);
-        timer.scheduleAtFixedRate(this::sendHeartbeats, beat, beat, TimeUnit.NANOSECONDS);
-        timer.scheduleAtFixedRate(this::forgetSilent, check, check, TimeUnit.NANOSECONDS);
+        timer.scheduleAtFixedRate(() -> guarded(this::sendHeartbeats), beat, beat, TimeUnit.NANOSECONDS);
+        timer.scheduleAtFixedRate(() -> guarded(this::forgetSilent), check, check, TimeUnit.NANOSECONDS);
     }
 
     public String hubId() {
@@ -224,6 +224,15 @@ public final class AgentRegistry implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task} on the liveness timer after {@code delay}; not at all once the registry is closed. */
+    void schedule(Runnable task, Duration delay) {
+        try {
+            timer.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed: the server drops its connections itself
+        }
+    }
+
     /** The agent sent something: it is alive. */
     void heard(Entry entry) {
         entry.lastHeardNanos = System.nanoTime();
@@ -244,6 +253,15 @@ public final class AgentRegistry implements AutoCloseable {
                 fireLeft(entry.agent, reason);
             }
             return entry.joined;
+        }
+    }
+
+    /** A periodic task that threw would never run again: log and go on. */
+    private static void guarded(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "agent liveness check failed", e);
         }
     }
 

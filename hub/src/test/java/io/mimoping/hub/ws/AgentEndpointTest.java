@@ -293,6 +293,17 @@ class AgentEndpointTest {
     }
 
     @Test
+    void aConnectionThatNeverRegistersIsClosedAfterTheTimeout() throws Exception {
+        long opened = System.nanoTime();
+        WsClient idle = connect(hub);
+        WsClient.Close close = idle.awaitClose(WAIT);
+        long after = TimeUnit.NANOSECONDS.toMillis(close.atNanos() - opened);
+        assertEquals(AgentEndpoint.PROTOCOL_ERROR, close.code(), close.toString());
+        assertEquals("no registration within " + TIMEOUT.toMillis() + " ms", close.reason());
+        assertTrue(after >= TIMEOUT.toMillis() - 50 && after < TIMEOUT.toMillis() + 1000, "closed after " + after + " ms");
+    }
+
+    @Test
     void aNameFreedByATimeoutCanRegisterAgain() throws Exception {
         WsClient stale = connect(hub);
         assertEquals("registered", stale.register("phoenix", null).get("type").asText());
