@@ -26,7 +26,12 @@ final class Dispatcher {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
     private static final Reply.Kind[] KINDS = Reply.Kind.values();
-    private static final long PARK_NANOS = 50_000_000L;
+    /**
+     * While tasks run the dispatcher looks at the rings this often instead of being woken per batch: a
+     * wake-up per batch cost the shards a system call and the busy cores a context switch each time.
+     */
+    private static final long POLL_NANOS = 1_000_000L;
+    private static final long IDLE_PARK_NANOS = 1_000_000_000L;
 
     private final EngineClock clock;
     private final List<EventRing> rings = new ArrayList<>();
@@ -53,13 +58,17 @@ final class Dispatcher {
         thread.start();
     }
 
+    long threadId() {
+        return thread.threadId();
+    }
+
     /** Runs a command on the dispatcher thread, soon. */
     void submit(Runnable command) {
         commands.add(command);
         LockSupport.unpark(thread);
     }
 
-    /** A shard published records: wakes the dispatcher if it sleeps. */
+    /** A shard published records: wakes the dispatcher if it sleeps for want of tasks (else it polls). */
     void signal() {
         if (sleeping) {
             LockSupport.unpark(thread);
@@ -97,11 +106,15 @@ final class Dispatcher {
                     break;
                 }
                 if (!worked) {
-                    sleeping = true;
-                    if (running && commands.isEmpty() && !available()) {
-                        LockSupport.parkNanos(PARK_NANOS);
+                    if (tasks.isEmpty()) {
+                        sleeping = true;
+                        if (running && commands.isEmpty() && !available()) {
+                            LockSupport.parkNanos(IDLE_PARK_NANOS);
+                        }
+                        sleeping = false;
+                    } else if (running && commands.isEmpty()) {
+                        LockSupport.parkNanos(POLL_NANOS);
                     }
-                    sleeping = false;
                 }
             }
         } catch (RuntimeException | Error e) {

@@ -197,6 +197,11 @@ public final class IcmpEngine implements ProbeEngine {
         return ids;
     }
 
+    /** Thread id of the thread that hands results to listeners. */
+    public long dispatcherThreadId() {
+        return dispatcher.threadId();
+    }
+
     /** Counters since the engine opened (a snapshot; safe from any thread). */
     public EngineStats stats() {
         long[] sums = new long[8];

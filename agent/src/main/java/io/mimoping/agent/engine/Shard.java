@@ -64,6 +64,8 @@ final class Shard implements AutoCloseable {
         final long[] keySlot;
         final int[] keyValue;
         int nextKey;
+        /** Targets of this family in the shard's parts: a family without any is not read. */
+        int targets;
 
         Channel(IcmpFamily family, IcmpSocket tx, IcmpSocket rx, int id, boolean txStamps) {
             this.family = family;
@@ -157,6 +159,9 @@ final class Shard implements AutoCloseable {
     void add(TaskPart part) {
         part.openTable();
         parts.add(part);
+        for (var family : part.families) {
+            channels[family.ordinal()].targets++;
+        }
     }
 
     /** Stops a part now; always answers with a PART_STOPPED record, even if the part had finished. */
@@ -426,7 +431,7 @@ final class Shard implements AutoCloseable {
     private boolean drain() {
         boolean emptied = true;
         for (Channel channel : channels) {
-            if (channel == null) {
+            if (channel == null || channel.targets == 0) {
                 continue;
             }
             if (channel.txStamps) {
@@ -603,6 +608,10 @@ final class Shard implements AutoCloseable {
             }
         }
         part.closeTable();
-        parts.remove(part);
+        if (parts.remove(part)) {
+            for (var family : part.families) {
+                channels[family.ordinal()].targets--;
+            }
+        }
     }
 }

@@ -156,8 +156,23 @@ public final class IcmpSocket implements AutoCloseable {
         attach(family == IcmpFamily.V4 ? Bpf.echoRepliesV4(identifier) : Bpf.echoRepliesV6(identifier));
     }
 
-    /** Attaches a BPF program that drops every message: for a socket that only sends. */
+    /**
+     * Makes the socket read nothing: for a socket that only sends. On a raw socket the ICMP filter
+     * blocks every type first, so the kernel does not even clone incoming ICMP for it; a BPF program
+     * that drops everything covers the rest.
+     */
     public void receiveNothing() {
+        if (mode == Mode.RAW) {
+            if (family == IcmpFamily.V4) {
+                enable(LibC.SOL_RAW, LibC.ICMP_FILTER, -1);
+            } else {
+                for (int i = 0; i < 8; i++) {
+                    scratch.setInt(i * 4L, -1);
+                }
+                check(LibC.setsockopt(fd, LibC.IPPROTO_ICMPV6, LibC.ICMP6_FILTER, scratch, 32),
+                        "setsockopt(ICMP6_FILTER)");
+            }
+        }
         attach(Bpf.nothing());
     }
 

@@ -296,6 +296,83 @@ class ImpairedEngineTest {
         }
     }
 
+    @Test
+    void accountsForEveryProbeExactlyOnceAtTenThousandProbesPerSecond() throws Exception {
+        Duration timeout = Duration.ofMillis(40);
+        int perFamily = 50;
+        int count = 100;
+        try (ImpairmentLab lab = ImpairmentLab.open(perFamily)) {
+            Map<String, Behaviour> behaviours = new HashMap<>();
+            for (IcmpFamily family : IcmpFamily.values()) {
+                for (int i = 0; i < perFamily; i++) {
+                    Behaviour behaviour = switch (i % 5) {
+                        case 0 -> Behaviour.echo();
+                        case 1 -> new Behaviour.Echo(Duration.ofMillis(5));
+                        case 2 -> new Behaviour.Loss(0.2, i, new Behaviour.Echo(Duration.ofMillis(2)));
+                        case 3 -> new Behaviour.Duplicate(2, Duration.ofMillis(1));
+                        default -> new Behaviour.Select(Set.of(10, 20, 30), new Behaviour.Echo(Duration.ofMillis(60)),
+                                Behaviour.echo());
+                    };
+                    InetAddress target = lab.target(family, i);
+                    lab.behave(target, behaviour);
+                    behaviours.put(target.getHostAddress(), behaviour);
+                }
+            }
+            // 100 targets, a probe to each every 10 ms: 10,000 probes/s for a second.
+            RecordedTask run = RecordedTask.run(engine, task(List.copyOf(behaviours.keySet()), count, 10,
+                    timeout.toMillis()));
+
+            long received = 0;
+            long labLate = 0;
+            for (String target : behaviours.keySet()) {
+                List<HandledRequest> handled = lab.handled(InetAddress.getByName(target));
+                assertEquals(count, handled.size(), () -> "requests that reached " + target);
+                List<Long> expectedTimeouts = handled.stream()
+                        .filter(r -> r.responses().stream().noneMatch(
+                                answer -> answer.tamper() == Behaviour.Tamper.NONE
+                                        && answer.delay().compareTo(timeout) < 0))
+                        .map(r -> (long) r.seq()).toList();
+                // Every probe the target did not answer in time timed out. A probe it answered in time may time
+                // out too when the lab itself ran late (its responder shares two CPUs with this load and the
+                // rest of the build): then its reply must come, as a late one, and such probes stay rare.
+                List<Long> timedOut = run.timedOut(target);
+                assertTrue(timedOut.containsAll(expectedTimeouts), () -> target + ": expected timeouts "
+                        + expectedTimeouts + ", got " + timedOut);
+                for (long seq : timedOut) {
+                    if (!expectedTimeouts.contains(seq)) {
+                        labLate++;
+                        assertEquals(1, run.of(target, seq).stream()
+                                .filter(e -> e instanceof Reply r && r.kind() == Reply.Kind.LATE).count(),
+                                () -> target + " seq " + seq + ": " + run.of(target, seq));
+                    }
+                }
+                for (long seq = 0; seq < count; seq++) {
+                    long outcomes = run.of(target, seq).stream().filter(
+                            e -> e instanceof Timeout || (e instanceof Reply r && r.kind() == Reply.Kind.FIRST)).count();
+                    assertEquals(1, outcomes, "outcomes of seq " + seq + " of " + target + ": " + run.of(target, seq));
+                }
+                if (behaviours.get(target) instanceof Behaviour.Echo echo) {
+                    for (Reply reply : run.replies(target, Reply.Kind.FIRST)) {
+                        assertTrue(reply.rttNanos() >= echo.delay().toNanos(), "rtt " + reply.rttNanos()
+                                + " below the emulated delay " + echo.delay());
+                    }
+                }
+                TargetStats stats = run.stats(target);
+                assertEquals(count, stats.sent(), target);
+                assertEquals(run.replies(target, Reply.Kind.FIRST).size(), stats.received(), target);
+                assertEquals(run.replies(target, Reply.Kind.DUPLICATE).size(), stats.duplicates(), target);
+                assertTrue(run.of(target).getLast() instanceof TargetStats, target + " reported after its stats");
+                received += stats.received();
+            }
+            assertTrue(labLate <= 2L * perFamily * count / 100, labLate + " replies the lab sent too late");
+            assertEquals(2L * perFamily * count, run.totals().sent());
+            assertEquals(received, run.totals().received());
+            assertEquals(run.totals().sent(), run.totals().received() + run.totals().timeouts());
+            assertEquals(0, run.events().stream().filter(e -> e instanceof ProbeError).count());
+            assertEquals(0, engine.stats().kernelDrops(), engine.stats().toString());
+        }
+    }
+
     /** Gives target {@code index} of both families this behaviour; returns their addresses as task targets. */
     private static List<String> both(ImpairmentLab lab, int index, Behaviour behaviour) {
         List<String> targets = new ArrayList<>();

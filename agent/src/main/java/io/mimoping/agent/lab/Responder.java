@@ -37,7 +37,7 @@ final class Responder implements AutoCloseable {
     private static final long IDLE_WAIT_NANOS = 100_000_000L;
     private static final long RETRY_NANOS = 50_000L;
     /** How long before a reply is due the thread stops sleeping and polls: a wake-up can take that long. */
-    private static final long SPIN_NANOS = 1_000_000L;
+    private static final long SPIN_NANOS = 200_000L;
     /** SCHED_FIFO priority of the responder thread: above every ordinary thread, so replies leave on time. */
     private static final int PRIORITY = 20;
 

@@ -1,0 +1,27 @@
+package io.mimoping.agent.bench;
+
+/** Nearest-rank percentiles of sorted values. */
+final class Percentiles {
+
+    private Percentiles() {
+    }
+
+    static long of(long[] sorted, double percent) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int rank = (int) Math.ceil(percent * sorted.length / 100.0);
+        return sorted[Math.max(rank, 1) - 1];
+    }
+
+    static double mean(long[] values) {
+        if (values.length == 0) {
+            return 0;
+        }
+        double sum = 0;
+        for (long v : values) {
+            sum += v;
+        }
+        return sum / values.length;
+    }
+}
