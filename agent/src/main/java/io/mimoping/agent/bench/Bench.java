@@ -17,6 +17,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +44,7 @@ import java.util.function.LongSupplier;
 public final class Bench {
 
     private static final String USAGE = """
-            usage: mimoping bench engine      [--targets N=10000] [--count C=6] [--repeat R=1] [--json]
+            usage: mimoping bench engine      [--targets N=10000] [--count C=6] [--repeat R=1] [--warmup W=2] [--json]
                    mimoping bench continuous  [--targets N=10000] [--rate R=1] [--duration S=30] [--timeout MS=1000] [--json]
                    mimoping bench outstanding [--targets N=100000] [--count C=10] [--json]
                    mimoping bench lab         [--delays MS,MS=5,10] [--targets N=8] [--count C=200] [--interval MS=10] [--json]""";
@@ -106,8 +107,10 @@ public final class Bench {
         List<Row> rows = new ArrayList<>();
         boolean fping = Fping.installed();
         try (IcmpEngine engine = openEngine()) {
-            // Warm-up, not reported: the same job once, so the JIT has compiled the hot paths.
-            ours(engine, addresses, count, 1, 500, 0, "warm-up");
+            // Warm-up, not reported: the same job, so the JIT has compiled the hot paths before measuring.
+            for (int w = 0; w < intOption("warmup", 2); w++) {
+                ours(engine, addresses, count, 1, 500, 0, "warm-up");
+            }
             for (int r = 1; r <= repeat; r++) {
                 if (fping) {
                     rows.add(fping(file, targets, count, r));
@@ -367,6 +370,7 @@ public final class Bench {
                         }
                     }
                     List<Long> errors = new CopyOnWriteArrayList<>();
+                    List<Reply> replies = new CopyOnWriteArrayList<>();
                     CompletableFuture<TaskTotals> done = new CompletableFuture<>();
                     long delay = Duration.ofMillis(delayMs).toNanos();
                     engine.start(new PingTask("lab", targets, Duration.ofMillis(intervalMs), count,
@@ -375,6 +379,7 @@ public final class Bench {
                         public void onEvent(ProbeEvent event) {
                             if (event instanceof Reply reply && reply.kind() == Reply.Kind.FIRST) {
                                 errors.add(reply.rttNanos() - delay);
+                                replies.add(reply);
                             }
                         }
 
@@ -384,6 +389,32 @@ public final class Bench {
                         }
                     });
                     TaskTotals totals = done.get(intervalMs * count + delayMs * 10 + 60_000, TimeUnit.MILLISECONDS);
+                    // The delay the lab really applied: its reply's kernel TX stamp minus the request's kernel RX
+                    // stamp. RTT minus that is our own error, without the lab responder's lateness.
+                    List<Long> ownErrors = new ArrayList<>();
+                    List<Long> lateness = new ArrayList<>();
+                    for (String target : targets) {
+                        InetAddress address = InetAddress.getByName(target);
+                        Map<Integer, Instant> arrivals = new java.util.HashMap<>();
+                        lab.handled(address).forEach(h -> arrivals.put(h.seq(), h.arrival()));
+                        Map<Integer, Instant> departures = new java.util.HashMap<>();
+                        lab.sent(address).forEach(sr -> departures.put(sr.seq(), sr.sentAt()));
+                        for (Reply reply : replies) {
+                            if (!reply.target().equals(target)) {
+                                continue;
+                            }
+                            Instant in = arrivals.get((int) reply.seq());
+                            Instant outAt = departures.get((int) reply.seq());
+                            if (in != null && outAt != null) {
+                                long applied = Duration.between(in, outAt).toNanos();
+                                ownErrors.add(reply.rttNanos() - applied);
+                                lateness.add(applied - delay);
+                            }
+                        }
+                    }
+                    long[] own = ownErrors.stream().mapToLong(Long::longValue).sorted().toArray();
+                    long[] ownAbsolute = ownErrors.stream().mapToLong(Math::abs).sorted().toArray();
+                    long[] late = lateness.stream().mapToLong(Long::longValue).sorted().toArray();
                     long[] sorted = errors.stream().mapToLong(Long::longValue).sorted().toArray();
                     long[] absolute = errors.stream().mapToLong(Math::abs).sorted().toArray();
                     Map<String, Object> r = new LinkedHashMap<>();
@@ -395,6 +426,11 @@ public final class Bench {
                     r.put("p99_abs_error_us", Percentiles.of(absolute, 99) / 1e3);
                     r.put("max_abs_error_us", absolute.length == 0 ? 0.0 : absolute[absolute.length - 1] / 1e3);
                     r.put("min_error_us", sorted.length == 0 ? 0.0 : sorted[0] / 1e3);
+                    r.put("own_mean_error_us", Percentiles.mean(own) / 1e3);
+                    r.put("own_p99_abs_error_us", Percentiles.of(ownAbsolute, 99) / 1e3);
+                    r.put("own_max_abs_error_us", ownAbsolute.length == 0 ? 0.0 : ownAbsolute[ownAbsolute.length - 1] / 1e3);
+                    r.put("lab_lateness_mean_us", Percentiles.mean(late) / 1e3);
+                    r.put("lab_lateness_p99_us", Percentiles.of(late, 99) / 1e3);
                     results.add(r);
                 }
             }
@@ -409,13 +445,17 @@ public final class Bench {
             } else {
                 out.printf(Locale.ROOT, "lab: RTT error (RTT - emulated delay), %d targets (IPv4 and IPv6) × %d probes,"
                         + " %d ms apart%n", 2 * perFamily, count, intervalMs);
-                out.printf(Locale.ROOT, "%8s %8s %10s %10s %12s %10s%n", "delay", "replies", "mean µs", "median µs",
-                        "p99 |err| µs", "max µs");
+                out.printf(Locale.ROOT, "%8s %8s | %9s %9s %12s %9s | %9s %12s | %9s %9s%n", "delay", "replies",
+                        "mean µs", "median µs", "p99 |err| µs", "max µs", "own mean", "own p99 |e|", "lab late",
+                        "lab p99");
                 for (Map<String, Object> r : results) {
-                    out.printf(Locale.ROOT, "%6d ms %8d %10.1f %10.1f %12.1f %10.1f%n", r.get("delay_ms"),
-                            r.get("replies"), r.get("mean_error_us"), r.get("median_error_us"),
-                            r.get("p99_abs_error_us"), r.get("max_abs_error_us"));
+                    out.printf(Locale.ROOT, "%6d ms %8d | %9.1f %9.1f %12.1f %9.1f | %9.1f %12.1f | %9.1f %9.1f%n",
+                            r.get("delay_ms"), r.get("replies"), r.get("mean_error_us"), r.get("median_error_us"),
+                            r.get("p99_abs_error_us"), r.get("max_abs_error_us"), r.get("own_mean_error_us"),
+                            r.get("own_p99_abs_error_us"), r.get("lab_lateness_mean_us"), r.get("lab_lateness_p99_us"));
                 }
+                out.println("error = RTT - emulated delay; own = RTT - delay the lab really applied (its reply's"
+                        + " kernel TX stamp - the request's kernel RX stamp); lab late = applied - emulated");
                 out.println("timestamping: " + result.get("timestamping"));
             }
         }

@@ -42,6 +42,8 @@ public final class IcmpEngine implements ProbeEngine {
     private static final int RECEIVE_BUFFER = 32 << 20;
     private static final int ERROR_QUEUE_BUFFER = 8 << 20;
     private static final int RING = 1 << 16;
+    /** Probes per second below which a task runs on one shard only. */
+    private static final double SINGLE_SHARD_RATE = 20_000;
     private static final Pattern LITERAL = Pattern.compile("[0-9.]+|.*:.*");
 
     private final EngineClock clock;
@@ -309,15 +311,26 @@ public final class IcmpEngine implements ProbeEngine {
             return;
         }
         // Target i goes to shard (i + offset) % shards; the offset turns, so one-target tasks alternate shards.
-        int count = shards.length;
+        // A task that one loop handles easily stays on one shard: fewer, fuller batches and wake-ups.
+        double rate = started.size() * 1e9 / Math.max(1, run.task.interval().toNanos());
+        int count = rate < SINGLE_SHARD_RATE ? 1 : shards.length;
         int offset = nextShard;
-        nextShard = (nextShard + 1) % count;
+        nextShard = (nextShard + 1) % shards.length;
         List<List<Integer>> byShard = new ArrayList<>();
         for (int s = 0; s < count; s++) {
             byShard.add(new ArrayList<>());
         }
         for (int i = 0; i < started.size(); i++) {
             byShard.get((i + offset) % count).add(i);
+        }
+        if (count == 1) {
+            // Everything on the shard whose turn it is.
+            List<Integer> all = byShard.getFirst();
+            byShard.clear();
+            for (int s = 0; s < shards.length; s++) {
+                byShard.add(s == offset ? all : new ArrayList<>());
+            }
+            count = shards.length;
         }
         List<TaskPart> parts = new ArrayList<>();
         List<Shard> owners = new ArrayList<>();

@@ -69,6 +69,14 @@ public final class ImpairmentLab implements AutoCloseable {
         return responder.handled(target);
     }
 
+    /**
+     * The replies this target sent so far, in sending order, each with the kernel's transmit timestamp: the
+     * delay a probe really met is its reply's {@code sentAt} minus its request's {@code arrival}.
+     */
+    public List<SentReply> sent(InetAddress target) {
+        return responder.sent(target);
+    }
+
     /** The name of the lab's network namespace. */
     public String namespace() {
         return network.namespace();

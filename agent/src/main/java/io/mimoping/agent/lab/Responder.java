@@ -7,6 +7,7 @@ import io.mimoping.agent.icmp.NetworkNamespace;
 import io.mimoping.agent.icmp.Poller;
 import io.mimoping.agent.icmp.RealtimeScheduling;
 import io.mimoping.agent.icmp.ReceivedPacket;
+import io.mimoping.agent.icmp.TxTimestamps;
 
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -45,6 +46,7 @@ final class Responder implements AutoCloseable {
     private final List<InetAddress> targets;
     private final Map<InetAddress, Behaviour> behaviours = new ConcurrentHashMap<>();
     private final Map<InetAddress, Queue<HandledRequest>> handled = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Queue<SentReply>> sent = new ConcurrentHashMap<>();
     private final CompletableFuture<Poller> started = new CompletableFuture<>();
     private final Thread thread;
     private final Poller poller;
@@ -54,6 +56,7 @@ final class Responder implements AutoCloseable {
     // Owned by the responder thread.
     private final PriorityQueue<Pending> pending = new PriorityQueue<>();
     private final ReceivedPacket packet = new ReceivedPacket();
+    private final TxTimestamps stamps = new TxTimestamps(4);
     private long order;
 
     /** A socket bound to one target address. */
@@ -61,7 +64,7 @@ final class Responder implements AutoCloseable {
     }
 
     /** A reply waiting for its due time ({@link System#nanoTime()}); ties keep arrival order. */
-    private record Pending(long dueNanos, long order, Bound from, InetAddress to, byte[] reply)
+    private record Pending(long dueNanos, long order, Bound from, InetAddress to, byte[] reply, int seq)
             implements Comparable<Pending> {
 
         @Override
@@ -78,6 +81,7 @@ final class Responder implements AutoCloseable {
         for (InetAddress target : targets) {
             behaviours.put(target, Behaviour.echo());
             handled.put(target, new ConcurrentLinkedQueue<>());
+            sent.put(target, new ConcurrentLinkedQueue<>());
         }
         thread = new Thread(this::run, "mimolab-responder-" + namespace);
         thread.setDaemon(true);
@@ -107,6 +111,15 @@ final class Responder implements AutoCloseable {
             throw new IllegalArgumentException(target.getHostAddress() + " is not a target of this lab");
         }
         return List.copyOf(requests);
+    }
+
+    /** The replies this target sent so far, in sending order, each with the kernel's transmit timestamp. */
+    List<SentReply> sent(InetAddress target) {
+        Queue<SentReply> replies = sent.get(target);
+        if (replies == null) {
+            throw new IllegalArgumentException(target.getHostAddress() + " is not a target of this lab");
+        }
+        return List.copyOf(replies);
     }
 
     /**
@@ -148,6 +161,7 @@ final class Responder implements AutoCloseable {
                 sockets.add(new Bound(socket, target, family));
                 socket.acceptOnly(family.echoRequest());
                 socket.bind(target);
+                socket.timestampTransmits(false);
             }
             Poller waiting = new Poller(sockets.stream().map(Bound::socket).toList());
             started.complete(waiting);
@@ -158,6 +172,7 @@ final class Responder implements AutoCloseable {
             }
         } finally {
             sockets.forEach(bound -> bound.socket().close());
+            stamps.close();
         }
     }
 
@@ -181,8 +196,15 @@ final class Responder implements AutoCloseable {
         while (!pending.isEmpty() && pending.peek().dueNanos() <= now) {
             Pending reply = pending.poll();
             if (!reply.from().socket().send(reply.to(), ByteBuffer.wrap(reply.reply()))) {
-                pending.add(new Pending(now + RETRY_NANOS, reply.order(), reply.from(), reply.to(), reply.reply()));
+                pending.add(new Pending(now + RETRY_NANOS, reply.order(), reply.from(), reply.to(), reply.reply(),
+                        reply.seq()));
                 return;
+            }
+            // The kernel stamped the reply as it left (veth stamps inside the send call): when it really went.
+            int stamped = stamps.read(reply.from().socket());
+            if (stamped > 0) {
+                sent.get(reply.from().address()).add(new SentReply(reply.seq(),
+                        Instant.ofEpochSecond(0, stamps.stampNanos(stamped - 1))));
             }
         }
     }
@@ -209,7 +231,7 @@ final class Responder implements AutoCloseable {
         InetAddress sender = packet.source();
         for (Behaviour.Response response : responses) {
             pending.add(new Pending(arrivalNanos + response.delay().toNanos(), order++, bound, sender,
-                    reply(request, bound.family(), response.tamper())));
+                    reply(request, bound.family(), response.tamper()), seq));
         }
     }
 
