@@ -30,7 +30,7 @@ final class Dispatcher {
      * While tasks run the dispatcher looks at the rings this often instead of being woken per batch: a
      * wake-up per batch cost the shards a system call and the busy cores a context switch each time.
      */
-    private static final long POLL_NANOS = 1_000_000L;
+    private static final long POLL_NANOS = 4_000_000L;
     private static final long IDLE_PARK_NANOS = 1_000_000_000L;
 
     private final EngineClock clock;

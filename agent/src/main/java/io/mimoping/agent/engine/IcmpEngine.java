@@ -100,7 +100,8 @@ public final class IcmpEngine implements ProbeEngine {
         for (int s = 0; s < shardCount; s++) {
             EventRing ring = new EventRing(RING);
             dispatcher.add(ring);
-            shards[s] = new Shard(s, clock, cookie, channels[s], ring, dispatcher);
+            shards[s] = new Shard(s, clock == EngineClock.SYSTEM ? EngineClock.forOneThread() : clock, cookie,
+                    channels[s], ring, dispatcher);
         }
         dispatcher.start();
         for (Shard shard : shards) {

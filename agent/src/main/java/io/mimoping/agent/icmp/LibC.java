@@ -53,6 +53,7 @@ final class LibC {
     static final int O_RDONLY = 0;
     static final int O_CLOEXEC = 0x80000;
     static final int SCHED_FIFO = 1;
+    static final int CLOCK_REALTIME = 0;
 
     static {
         Native.register(Platform.C_LIBRARY_NAME);
@@ -94,4 +95,6 @@ final class LibC {
     static native int sched_setscheduler(int pid, int policy, Pointer param);
 
     static native Pointer strerror(int errno);
+
+    static native int clock_gettime(int clock, Pointer timespec);
 }
