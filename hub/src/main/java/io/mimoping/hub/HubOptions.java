@@ -10,9 +10,10 @@ import java.util.Map;
  * @param port       port to listen on (0: any free port)
  * @param agentToken what agents must present to register over {@code /ws}; {@code null}: none needed
  * @param heartbeat  how often the hub and its agents exchange heartbeats
+ * @param brokerUrl  RabbitMQ URL for distributed mode; {@code null}: embedded mode (the hub pings alone)
  * @param help       whether usage was asked for
  */
-record HubOptions(String host, int port, String agentToken, Duration heartbeat, boolean help) {
+record HubOptions(String host, int port, String agentToken, Duration heartbeat, String brokerUrl, boolean help) {
 
     /** Environment variable holding the agent token; {@code --agent-token} wins over it. */
     static final String AGENT_TOKEN_ENV = "MIMOPING_AGENT_TOKEN";
@@ -21,8 +22,11 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
     static final int TIMEOUT_HEARTBEATS = 3;
 
     static final String USAGE = """
-            usage: mimoping hub [--addr HOST:PORT] [--agent-token TOKEN] [--heartbeat MS]
+            usage: mimoping hub [--addr HOST:PORT] [--rabbitmq-broker-url URL] [--agent-token TOKEN] [--heartbeat MS]
               --addr HOST:PORT      where to listen (default 127.0.0.1:8080; [::1]:8080 for IPv6)
+              --rabbitmq-broker-url URL
+                                    distributed mode: agents on this RabbitMQ broker can ping
+                                    (amqp://USER:PASS@HOST:5672/); without it the hub pings alone
               --agent-token TOKEN   agents must present TOKEN to register (default: $MIMOPING_AGENT_TOKEN;
                                     neither set: any agent may register)
               --heartbeat MS        heartbeat interval with agents (default 5000); an agent silent for
@@ -39,11 +43,12 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
         int port = 8080;
         String token = env.get(AGENT_TOKEN_ENV);
         Duration heartbeat = DEFAULT_HEARTBEAT;
+        String broker = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
                 case "-h", "--help", "-help" -> {
-                    return new HubOptions(host, port, null, heartbeat, true);
+                    return new HubOptions(host, port, null, heartbeat, null, true);
                 }
                 case "--addr", "-addr" -> {
                     String addr = value(args, ++i, arg, "HOST:PORT");
@@ -65,6 +70,13 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
                     }
                 }
                 case "--agent-token", "-agent-token" -> token = value(args, ++i, arg, "TOKEN");
+                case "--rabbitmq-broker-url", "-rabbitmq-broker-url" -> {
+                    broker = value(args, ++i, arg, "URL");
+                    if (!broker.startsWith("amqp://") && !broker.startsWith("amqps://")) {
+                        throw new IllegalArgumentException("--rabbitmq-broker-url must be amqp://... or amqps://..., got '"
+                                + broker + "'");
+                    }
+                }
                 case "--heartbeat", "-heartbeat" -> {
                     String ms = value(args, ++i, arg, "MS");
                     long millis;
@@ -85,7 +97,7 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
             throw new IllegalArgumentException("the agent token must not be empty (unset "
                     + AGENT_TOKEN_ENV + " or omit --agent-token to let any agent register)");
         }
-        return new HubOptions(host, port, token, heartbeat, false);
+        return new HubOptions(host, port, token, heartbeat, broker, false);
     }
 
     private static String value(String[] args, int i, String option, String what) {

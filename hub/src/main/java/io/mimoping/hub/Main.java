@@ -1,5 +1,10 @@
 package io.mimoping.hub;
 
+import io.mimoping.hub.task.AgentDirectory;
+import java.util.Optional;
+import io.mimoping.hub.dispatch.Dispatcher;
+import io.mimoping.bridge.amqp.BrokerException;
+import io.mimoping.bridge.amqp.Broker;
 import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
@@ -42,19 +47,40 @@ public final class Main {
         }
         LogConfig.configureRuntime();
         IcmpEngine engine = IcmpEngine.open();
-        AgentRegistry agents = new AgentRegistry(newHubId(), options.heartbeat(), options.heartbeatTimeout(),
+        String hubId = newHubId();
+        Broker broker = null;
+        Dispatcher dispatcher = null;
+        if (options.brokerUrl() != null) {
+            try {
+                broker = Broker.connect(options.brokerUrl(), "mimoping-" + hubId);
+            } catch (BrokerException e) {
+                System.err.println("mimoping hub: " + e.getMessage());
+                engine.close();
+                System.exit(1);
+                return;
+            }
+            dispatcher = new Dispatcher(broker, hubId, options.heartbeatTimeout());
+        }
+        AgentRegistry agents = new AgentRegistry(hubId, options.heartbeat(), options.heartbeatTimeout(),
                 options.agentToken());
         // our own hook stops things in order: agents hear the hub is stopping before the server goes
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
                 .shutdownHook(false);
-        setup(builder, new HubSetup(engine, agents));
+        Dispatcher onBroker = dispatcher;
+        setup(builder, new HubSetup(engine, agents,
+                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name))));
         WebServer server = builder.build().start();
+        Broker connection = broker;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agents.close();
             server.stop();
+            if (onBroker != null) {
+                onBroker.close();
+                connection.close();
+            }
             engine.close();
         }, "mimoping-shutdown"));
-        printStatus(System.out, options.host(), server.port(), engine, agents);
+        printStatus(System.out, options.host(), server.port(), engine, agents, options.brokerUrl());
     }
 
     /** Routes and handlers of the hub; tests set up their servers with it too. */
@@ -68,15 +94,22 @@ public final class Main {
         server.addRouting(AgentEndpoint.routing(hub.agents()));
     }
 
+    /** A broker URL without its password, for logs. */
+    private static String redacted(String url) {
+        return url.replaceFirst("(//[^:/@]+):[^@/]*@", "$1:***@");
+    }
+
     /** How this hub names itself to its agents: unique per run. */
     private static String newHubId() {
         return "hub-" + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
     }
 
-    private static void printStatus(PrintStream out, String host, int port, IcmpEngine engine, AgentRegistry agents) {
+    private static void printStatus(PrintStream out, String host, int port, IcmpEngine engine, AgentRegistry agents,
+                                    String brokerUrl) {
         String shown = host.contains(":") ? "[" + host + "]" : host;
         out.println("mimoping hub listening on http://" + shown + ":" + port
-                + " (embedded mode: pings from this host, no broker)");
+                + (brokerUrl == null ? " (embedded mode: pings from this host, no broker)"
+                : " (distributed mode: agents on RabbitMQ " + redacted(brokerUrl) + ", and this host)"));
         for (IcmpFamily family : IcmpFamily.values()) {
             engine.mode(family).ifPresentOrElse(
                     mode -> out.println("  " + family.label() + " ICMP: " + mode.name().toLowerCase() + " socket"),

@@ -149,9 +149,11 @@ final class AgentTasks implements AutoCloseable {
         }
         try {
             if (channel.isOpen()) {
+                // A clean stop takes the queue along; after a crash it expires (Topology.QUEUE_EXPIRY_MS).
+                channel.queueDelete(Topology.agentQueue(agent));
                 channel.close();
             }
-        } catch (IOException | TimeoutException e) {
+        } catch (IOException | TimeoutException | RuntimeException e) {
             LOG.log(Level.FINE, "closing the command channel failed", e);
         }
         publisher.close();

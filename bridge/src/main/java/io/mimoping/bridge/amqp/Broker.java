@@ -38,6 +38,10 @@ public final class Broker implements AutoCloseable {
         ConnectionFactory factory = new ConnectionFactory();
         try {
             factory.setUri(url);
+            if (factory.getVirtualHost().isEmpty()) {
+                // "amqp://host:5672/" names the empty vhost to the client; people mean the default one.
+                factory.setVirtualHost("/");
+            }
         } catch (URISyntaxException | GeneralSecurityException | IllegalArgumentException e) {
             throw new BrokerException("invalid RabbitMQ URL '" + url + "': " + e.getMessage(), e);
         }

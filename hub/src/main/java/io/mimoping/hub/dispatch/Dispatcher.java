@@ -180,11 +180,13 @@ public final class Dispatcher implements AutoCloseable {
     @Override
     public void close() {
         watchdog.shutdownNow();
+        runs.values().forEach(RemoteRun::cancel);
         try {
             if (consumer.isOpen()) {
+                consumer.queueDelete(replyQueue());
                 consumer.close();
             }
-        } catch (IOException | TimeoutException e) {
+        } catch (IOException | TimeoutException | RuntimeException e) {
             LOG.log(Level.FINE, "closing the reply channel failed", e);
         }
         publisher.close();

@@ -1,0 +1,364 @@
+package io.mimoping.hub.dispatch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.agent.process.AgentMain;
+import io.mimoping.bridge.amqp.Broker;
+import io.mimoping.bridge.amqp.Topology;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Hub and agents over a real RabbitMQ (127.0.0.1:5672, guest/guest; CI starts it): results of several
+ * agents merged into one stream, unknown and offline agents, agents killed mid-task, cancels,
+ * broker restarts, two hubs on one broker, and no queue or consumer left behind.
+ */
+class DistributedModeTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Duration HEARTBEAT = Duration.ofMillis(1000);
+    private static IcmpEngine engine;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void open() {
+        engine = IcmpEngine.open();
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    private static String agentName(String prefix) {
+        return prefix + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+    }
+
+    private static AgentMain agent(TestHub hub, String name) {
+        return AgentMain.start("--node-name", name, "--addr", hub.addr(), "--rabbitmq-broker-url", TestHub.BROKER_URL);
+    }
+
+    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out after " + timeout.toMillis() + " ms waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static void awaitRegistered(TestHub hub, String... names) throws InterruptedException {
+        await("agents " + List.of(names) + " registered and consuming", Duration.ofSeconds(10), () -> {
+            for (String name : names) {
+                if (hub.registry.find(name).isEmpty() || consumers(Topology.agentQueue(name)) < 1) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private List<JsonNode> run(TestHub hub, String body) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://" + hub.addr() + "/ping-task"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : response.body().split("\n")) {
+            if (!line.isBlank()) {
+                events.add(JSON.readTree(line));
+            }
+        }
+        return events;
+    }
+
+    private static List<JsonNode> ofType(List<JsonNode> events, String type) {
+        return events.stream().filter(e -> e.get("type").asText().equals(type)).toList();
+    }
+
+    /** Each probe of each (agent, target) ends exactly once: in a pkt_recv or pkt_timeout. */
+    private static void assertExactlyOnce(List<JsonNode> events, List<String> agents, List<String> targets, int count) {
+        Map<String, Integer> outcomes = new HashMap<>();
+        for (JsonNode e : events) {
+            String type = e.get("type").asText();
+            if (type.equals("pkt_recv") || type.equals("pkt_timeout")) {
+                outcomes.merge(e.get("metadata").get("from").asText() + "/" + e.get("data").get("target").asText()
+                        + "#" + e.get("data").get("seq").asLong(), 1, Integer::sum);
+            }
+        }
+        for (String agent : agents) {
+            for (String target : targets) {
+                for (int seq = 0; seq < count; seq++) {
+                    assertEquals(1, outcomes.getOrDefault(agent + "/" + target + "#" + seq, 0),
+                            "outcomes of " + agent + "/" + target + " seq " + seq);
+                }
+            }
+        }
+        assertEquals(agents.size() * targets.size() * count, outcomes.size(), "no outcome for a probe never asked for");
+    }
+
+    @Test
+    void twoAgentsStreamTheirResultsIntoOneTask() throws Exception {
+        String a1 = agentName("agent-1");
+        String a2 = agentName("agent-2");
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); AgentMain first = agent(hub, a1); AgentMain second = agent(hub, a2)) {
+            awaitRegistered(hub, a1, a2);
+            List<JsonNode> events = run(hub, "{\"from\":[\"" + a1 + "\",\"" + a2 + "\",\"hub\"],"
+                    + "\"targets\":[\"127.0.0.1\",\"::1\"],\"count\":5,\"interval\":100}");
+            assertEquals("task", events.getFirst().get("type").asText());
+            assertEquals("end", events.getLast().get("type").asText());
+            assertExactlyOnce(events, List.of(a1, a2, "hub"), List.of("127.0.0.1", "::1"), 5);
+            assertEquals(30, ofType(events, "pkt_recv").size());
+            assertEquals(6, ofType(events, "ping_stats").size(), "one per (agent, target)");
+            Set<String> pairs = new HashSet<>();
+            ofType(events, "ping_stats").forEach(s -> pairs.add(s.get("metadata").get("from").asText() + "/"
+                    + s.get("data").get("target").asText()));
+            assertEquals(6, pairs.size(), pairs.toString());
+            JsonNode end = events.getLast().get("data");
+            assertEquals(30, end.get("sent").asInt());
+            assertEquals(30, end.get("received").asInt());
+            assertEquals(0, end.get("errors").asInt());
+            List<Long> cursors = events.stream().map(e -> e.get("metadata").get("cursor").asLong()).toList();
+            for (int i = 0; i < cursors.size(); i++) {
+                assertEquals(i, cursors.get(i), "cursor of line " + i);
+            }
+        }
+    }
+
+    @Test
+    void unknownAndOfflineAgentsGetAnErrorAtOnceWhileTheRestRuns() throws Exception {
+        String live = agentName("live");
+        String gone = agentName("gone");
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); AgentMain agent = agent(hub, live)) {
+            // An agent whose queue exists but nobody consumes it: killed without a clean stop.
+            try (Broker broker = Broker.connect(TestHub.BROKER_URL, "test-offline"); var channel = broker.connection().createChannel()) {
+                Topology.declareAgent(channel, gone);
+            }
+            awaitRegistered(hub, live);
+            long start = System.nanoTime();
+            List<JsonNode> events = run(hub, "{\"from\":[\"nobody-" + live + "\",\"" + gone + "\",\"" + live + "\"],"
+                    + "\"targets\":[\"127.0.0.1\"],\"count\":3,\"interval\":100}");
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            List<JsonNode> errors = ofType(events, "error");
+            assertEquals(2, errors.size(), errors.toString());
+            assertEquals("agent_unknown", errors.get(0).get("data").get("code").asText());
+            assertEquals("nobody-" + live, errors.get(0).get("data").get("agent").asText());
+            assertEquals("agent_offline", errors.get(1).get("data").get("code").asText());
+            assertEquals(gone, errors.get(1).get("data").get("agent").asText());
+            assertTrue(events.indexOf(errors.get(1)) < events.indexOf(ofType(events, "pkt_recv").getFirst()),
+                    "the errors come before the live agent's results");
+            assertExactlyOnce(events, List.of(live), List.of("127.0.0.1"), 3);
+            assertTrue(tookMs < 3_000, "the task did not wait for the absent agents: " + tookMs + " ms");
+            assertEquals(2, events.getLast().get("data").get("errors").asInt());
+        } finally {
+            try (Broker broker = Broker.connect(TestHub.BROKER_URL, "test-offline-cleanup"); var channel = broker.connection().createChannel()) {
+                channel.queueDelete(Topology.agentQueue(gone));
+            }
+        }
+    }
+
+    @Test
+    void aKilledAgentEndsTheStreamWithAgentLostNamingItsUnansweredProbes() throws Exception {
+        String name = agentName("doomed");
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0)) {
+            Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    AgentMain.class.getName(), "-node-name", name, "-addr", hub.addr(),
+                    "-rabbitmq-broker-url", TestHub.BROKER_URL)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                awaitRegistered(hub, name);
+                try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(hub.addr().split(":")[1]))) {
+                    String body = "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":50,\"interval\":100}";
+                    OutputStream out = socket.getOutputStream();
+                    out.write(("POST /ping-task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                            + body.length() + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+                    List<JsonNode> events = new ArrayList<>();
+                    long killedAt = 0;
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        String json = line.strip();
+                        if (!json.startsWith("{")) {
+                            continue;
+                        }
+                        JsonNode event = JSON.readTree(json);
+                        events.add(event);
+                        if (killedAt == 0 && ofType(events, "pkt_recv").size() == 5) {
+                            agent.destroyForcibly();
+                            killedAt = System.nanoTime();
+                        }
+                        if (event.get("type").asText().equals("end")) {
+                            break;
+                        }
+                    }
+                    long endedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+                    assertTrue(killedAt > 0, "the agent sent results before it was killed");
+                    assertEquals("end", events.getLast().get("type").asText(), "the stream ends");
+                    assertTrue(endedMs <= 2 * HEARTBEAT.multipliedBy(3).toMillis(),
+                            "agent_lost within 2x the heartbeat timeout, took " + endedMs + " ms");
+                    List<JsonNode> lost = ofType(events, "error");
+                    assertEquals(1, lost.size(), lost.toString());
+                    JsonNode data = lost.getFirst().get("data");
+                    assertEquals("agent_lost", data.get("code").asText());
+                    assertEquals(name, data.get("agent").asText());
+                    assertEquals("127.0.0.1", data.get("target").asText());
+                    long answered = ofType(events, "pkt_recv").size() + ofType(events, "pkt_timeout").size();
+                    String unanswered = data.get("message").asText();
+                    assertTrue(unanswered.contains("unanswered seqs: " + answered + "-49"),
+                            "names the unanswered seqs " + answered + "-49: " + unanswered);
+                }
+            } finally {
+                agent.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    @Test
+    void aClientThatGoesAwayCancelsTheTaskAtTheAgent() throws Exception {
+        String name = agentName("cancel");
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); AgentMain agent = agent(hub, name)) {
+            awaitRegistered(hub, name);
+            try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(hub.addr().split(":")[1]))) {
+                String body = "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1000,\"interval\":20}";
+                socket.getOutputStream().write(("POST /ping-task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                while ((line = in.readLine()) != null && !line.contains("pkt_recv")) {
+                    // wait for the agent's first result
+                }
+                assertEquals(1, agent.runningTasks(), "the agent runs the task");
+            }
+            long closed = System.nanoTime();
+            await("the agent to stop the task", Duration.ofSeconds(3), () -> agent.runningTasks() == 0);
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closed);
+            assertTrue(ms < 1_500, "cancel reached the agent within ~1 s of the client leaving: " + ms + " ms");
+        }
+    }
+
+    @Test
+    void anAgentRegisteredAtOneHubServesATaskSentToAnother() throws Exception {
+        String name = agentName("shared");
+        try (TestHub a = new TestHub(engine, HEARTBEAT, 0); TestHub b = new TestHub(engine, HEARTBEAT, 0);
+             AgentMain agent = agent(a, name)) {
+            awaitRegistered(a, name);
+            assertTrue(b.registry.find(name).isEmpty(), "hub B never saw the agent register");
+            List<JsonNode> events = run(b, "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\",\"::1\"],"
+                    + "\"count\":3,\"interval\":50}");
+            assertExactlyOnce(events, List.of(name), List.of("127.0.0.1", "::1"), 3);
+            assertEquals(0, events.getLast().get("data").get("errors").asInt());
+        }
+    }
+
+    @Test
+    void aBrokerRestartMidTaskLosesNothingConfirmedAndCountsNothingTwice() throws Exception {
+        String name = agentName("restart");
+        try (TestHub hub = new TestHub(engine, Duration.ofSeconds(5), 0); AgentMain agent = agent(hub, name)) {
+            awaitRegistered(hub, name);
+            Thread restart = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(1_000);
+                    rabbitmqctl("stop_app");
+                    Thread.sleep(1_000);
+                    rabbitmqctl("start_app");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            List<JsonNode> events = run(hub, "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\",\"::1\"],"
+                    + "\"count\":40,\"interval\":100}");
+            restart.join();
+            assertEquals("end", events.getLast().get("type").asText(), "the stream ended");
+            List<JsonNode> errors = ofType(events, "error");
+            if (errors.isEmpty()) {
+                assertExactlyOnce(events, List.of(name), List.of("127.0.0.1", "::1"), 40);
+            } else {
+                // Allowed only as an explicit end: the agent reported lost, and nothing was counted twice.
+                errors.forEach(e -> assertEquals("agent_lost", e.get("data").get("code").asText(), e.toString()));
+                Set<String> seen = new HashSet<>();
+                for (JsonNode e : events) {
+                    if (e.get("type").asText().startsWith("pkt_")) {
+                        assertTrue(seen.add(e.get("data").get("target").asText() + "#" + e.get("data").get("seq")),
+                                "counted twice: " + e);
+                    }
+                }
+            }
+        } finally {
+            rabbitmqctl("start_app");
+        }
+    }
+
+    @Test
+    void nothingIsLeftOnTheBrokerAfterACleanStop() throws Exception {
+        String name = agentName("tidy");
+        String hubQueue;
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); AgentMain agent = agent(hub, name)) {
+            hubQueue = hub.dispatcher.replyQueue();
+            awaitRegistered(hub, name);
+            run(hub, "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":2,\"interval\":10}");
+        }
+        String queues = rabbitmqctl("list_queues", "name");
+        assertFalse(queues.contains(Topology.agentQueue(name)), queues);
+        assertFalse(queues.contains(hubQueue), queues);
+        String consumers = rabbitmqctl("list_consumers", "queue_name");
+        assertFalse(consumers.contains(name), consumers);
+    }
+
+    private static int consumers(String queue) {
+        try (Broker broker = Broker.connect(TestHub.BROKER_URL, "test-probe"); var channel = broker.connection().createChannel()) {
+            return channel.queueDeclarePassive(queue).getConsumerCount();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static String rabbitmqctl(String... args) {
+        List<String> command = new ArrayList<>(List.of("rabbitmqctl", "-q"));
+        command.addAll(List.of(args));
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                fail("rabbitmqctl " + String.join(" ", args) + " failed: " + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new AssertionError("cannot run rabbitmqctl", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
