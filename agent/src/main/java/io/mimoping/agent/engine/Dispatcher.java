@@ -84,17 +84,7 @@ final class Dispatcher {
     void close() {
         running = false;
         LockSupport.unpark(thread);
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Shard.joinUninterruptibly(thread);
     }
 
     private void run() {
