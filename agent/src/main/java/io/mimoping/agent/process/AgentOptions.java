@@ -1,8 +1,9 @@
 package io.mimoping.agent.process;
 
+import io.mimoping.bridge.probe.AgentNames;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Command-line options of {@code mimoping agent}, read once at start. The seed's single-dash spellings
@@ -25,8 +26,6 @@ record AgentOptions(String name, String hub, String brokerUrl, String token, Map
               --token TOKEN                the hub's agent token (default: $MIMOPING_AGENT_TOKEN)
               --label KEY=VALUE            a label shown in the hub's /conns (repeatable)
             The seed's spellings -node-name, -addr and -rabbitmq-broker-url are accepted too.""";
-
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
 
     AgentOptions {
         labels = Map.copyOf(labels);
@@ -69,9 +68,9 @@ record AgentOptions(String name, String hub, String brokerUrl, String token, Map
         if (name == null || hub == null || broker == null) {
             throw new IllegalArgumentException("--node-name, --addr and --rabbitmq-broker-url are required");
         }
-        if (!NAME.matcher(name).matches() || name.equals("hub")) {
-            throw new IllegalArgumentException("--node-name '" + name + "' is not a valid agent name (letters, digits,"
-                    + " '.', '_', '-', at most 64, not 'hub')");
+        if (!AgentNames.isValidAgent(name)) {
+            throw new IllegalArgumentException("--node-name '" + name + "' is not a valid agent name (" + AgentNames.RULE
+                    + ", not '" + AgentNames.HUB + "')");
         }
         if (!hub.matches("\\[?[A-Za-z0-9.:\\-]+]?:\\d{1,5}")) {
             throw new IllegalArgumentException("--addr must be HOST:PORT, got '" + hub + "'");

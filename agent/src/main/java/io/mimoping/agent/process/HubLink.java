@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mimoping.bridge.probe.AgentNames;
 
 import java.net.ConnectException;
 import java.net.URI;
@@ -28,7 +29,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.random.RandomGenerator;
-import java.util.regex.Pattern;
 
 /**
  * Keeps an agent registered with its hub over the hub's {@code /ws} WebSocket: registers, exchanges
@@ -56,7 +56,6 @@ public final class HubLink implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(HubLink.class.getName());
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
     private static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
 
     /**
@@ -73,9 +72,9 @@ public final class HubLink implements AutoCloseable {
 
         public Registration {
             Objects.requireNonNull(name, "name");
-            if (!NAME.matcher(name).matches() || name.equals("hub")) {
-                throw new IllegalArgumentException("invalid agent name '" + name
-                        + "': letters, digits, '.', '_', '-', at most 64, starting with a letter or digit; not 'hub'");
+            if (!AgentNames.isValidAgent(name)) {
+                throw new IllegalArgumentException("invalid agent name '" + name + "': " + AgentNames.RULE
+                        + "; not '" + AgentNames.HUB + "'");
             }
             Objects.requireNonNull(version, "version");
             labels = labels == null ? Map.of() : Map.copyOf(labels);

@@ -1,5 +1,6 @@
 package io.mimoping.hub.task;
 
+import io.mimoping.bridge.probe.AgentNames;
 import io.mimoping.bridge.probe.PingTask;
 
 import java.time.Duration;
@@ -20,7 +21,7 @@ public record TaskRequest(List<String> from, List<String> targets, Duration inte
                           Duration timeout, int size) {
 
     /** The name of the hub itself as a pinging side, in {@code from} and in events' {@code metadata.from}. */
-    public static final String HUB = "hub";
+    public static final String HUB = AgentNames.HUB;
 
     public TaskRequest {
         from = List.copyOf(from);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.mimoping.bridge.probe.AgentNames;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,7 +43,6 @@ public final class TaskRequestParser {
     private static final Set<String> FIELDS = Set.of("from", "targets", "interval", "count", "timeout", "size");
     /** Host names (RFC 1123 labels, '_' tolerated), IPv4 and IPv6 literals, IPv6 zone ids. */
     private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._:%\\-]{1,253}");
-    private static final Pattern AGENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
 
     private final JsonMapper json = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -80,7 +80,7 @@ public final class TaskRequestParser {
                         + "from, targets, interval, count, timeout, size");
             }
         }
-        List<String> from = strings(root, "from", false, 0, MAX_AGENTS, AGENT, "an agent name (letters, digits, '.', '_', '-'; at most 64)");
+        List<String> from = strings(root, "from", false, 0, MAX_AGENTS, AgentNames.PATTERN, "an agent name (letters, digits, '.', '_', '-'; at most 64)");
         List<String> targets = strings(root, "targets", true, 1, MAX_TARGETS, TARGET, "a host name or IP address");
         int interval = integer(root, "interval", DEFAULT_INTERVAL_MS, 1, MAX_INTERVAL_MS);
         int count = integer(root, "count", DEFAULT_COUNT, 1, MAX_COUNT);

@@ -1,11 +1,9 @@
 package io.mimoping.hub.ws;
 
-import io.mimoping.hub.task.TaskRequest;
 
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * An agent registered with this hub, as it announced itself over {@code /ws}.
@@ -19,12 +17,6 @@ import java.util.regex.Pattern;
  */
 public record Agent(String name, String version, Map<String, String> labels, String controlAddress,
                     String remoteAddress, Instant connectedSince) {
-
-    /** Agent names: as in a task's {@code from}. */
-    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}");
-
-    /** The name of the hub's own pinging side, which no agent may take. */
-    public static final String RESERVED = TaskRequest.HUB;
 
     public Agent {
         Objects.requireNonNull(name, "name");

@@ -9,6 +9,7 @@ import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.websocket.WsRouting;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
+import io.mimoping.bridge.probe.AgentNames;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -186,12 +187,12 @@ public final class AgentEndpoint implements WsListener {
             return;
         }
         String name = nameNode.textValue();
-        if (!Agent.NAME.matcher(name).matches()) {
+        if (!AgentNames.PATTERN.matcher(name).matches()) {
             refuse(PROTOCOL_ERROR, "invalid agent name: letters, digits, '.', '_', '-', at most 64", name);
             return;
         }
-        if (name.equals(Agent.RESERVED)) {
-            refuse(PROTOCOL_ERROR, "agent name '" + Agent.RESERVED + "' is reserved for the hub itself", name);
+        if (name.equals(AgentNames.HUB)) {
+            refuse(PROTOCOL_ERROR, "agent name '" + AgentNames.HUB + "' is reserved for the hub itself", name);
             return;
         }
         String version = optionalText(node, "version", 64);
