@@ -10,6 +10,8 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.hub.control.AgentControls;
+import io.mimoping.hub.grpc.HubService;
 import io.mimoping.hub.http.AgentsService;
 import io.mimoping.hub.http.ErrorResponses;
 import io.mimoping.hub.http.PingTaskService;
@@ -85,13 +87,15 @@ public final class Main {
 
     /** Routes and handlers of the hub; tests set up their servers with it too. */
     public static void setup(WebServerConfig.Builder server, HubSetup hub) {
-        TaskRunner runner = new TaskRunner(hub.engine(), hub.directory(), KEEP_ALIVE);
+        AgentControls controls = AgentControls.watch(hub.agents());
+        TaskRunner runner = new TaskRunner(hub.engine(), controls.directory(hub.directory()), KEEP_ALIVE);
         server.routing(routing -> {
             ErrorResponses.register(routing);
             routing.register(new PingTaskService(runner));
-            routing.register(new AgentsService(hub.agents()));
+            routing.register(new AgentsService(hub.agents(), controls));
         });
         server.addRouting(AgentEndpoint.routing(hub.agents()));
+        HubService.register(server, runner, hub.agents(), controls);
     }
 
     /** A broker URL without its password, for logs. */
@@ -118,6 +122,8 @@ public final class Main {
         out.println("  agents register at ws://" + shown + ":" + port + AgentEndpoint.PATH + " ("
                 + (agents.tokenRequired() ? "agent token required" : "no agent token: any agent may register")
                 + ", heartbeat " + agents.heartbeat().toMillis() + " ms)");
+        out.println("  gRPC (mimoping.v1.Hub, with reflection) on the same port: grpcurl -plaintext " + shown + ":" + port
+                + " list");
         out.println("  try: curl -N -H 'Content-Type: application/json' -d '{\"targets\":[\"127.0.0.1\",\"::1\"],"
                 + "\"count\":5,\"interval\":200}' http://" + shown + ":" + port + "/ping-task");
     }

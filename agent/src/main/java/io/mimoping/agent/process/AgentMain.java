@@ -1,5 +1,7 @@
 package io.mimoping.agent.process;
 
+import io.mimoping.agent.control.CapabilityDetector;
+import io.mimoping.agent.control.ControlServer;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.BrokerException;
@@ -7,6 +9,8 @@ import io.mimoping.bridge.amqp.BrokerException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
@@ -18,10 +22,14 @@ import java.util.logging.Logger;
 public final class AgentMain implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(AgentMain.class.getName());
+    /** The kernel this process runs on, as the control channel reports it. */
+    private static final String KERNEL = System.getProperty("os.name") + " " + System.getProperty("os.version")
+            + " " + System.getProperty("os.arch");
 
     private final IcmpEngine engine;
     private final Broker broker;
     private final AgentTasks tasks;
+    private final ControlServer control;
     private final HubLink link;
     private final CompletableFuture<String> refused = new CompletableFuture<>();
 
@@ -34,8 +42,20 @@ public final class AgentMain implements AutoCloseable {
             throw e;
         }
         tasks = new AgentTasks(options.name(), engine, broker);
+        try {
+            control = ControlServer.builder().host(options.control().host()).port(options.control().port())
+                    .capabilities(new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine,
+                            KERNEL, ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC()))
+                    .start();
+        } catch (RuntimeException e) {
+            tasks.close();
+            broker.close();
+            engine.close();
+            throw e;
+        }
         link = new HubLink(URI.create("ws://" + options.hub() + "/ws"),
-                new HubLink.Registration(options.name(), AgentVersion.current(), options.labels(), null, options.token()),
+                new HubLink.Registration(options.name(), AgentVersion.current(), options.labels(), control.address(),
+                        options.token()),
                 new HubLink.Listener() {
                     @Override
                     public void onRegistered(String hubId) {
@@ -91,10 +111,16 @@ public final class AgentMain implements AutoCloseable {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mimoping-agent-shutdown"));
-        System.out.println("mimoping agent " + options.name() + " registering with " + options.hub());
+        System.out.println("mimoping agent " + options.name() + " registering with " + options.hub()
+                + "; control channel (gRPC) on " + agent.controlAddress());
         String why = agent.refused.join();
         System.err.println("mimoping agent: " + why);
         System.exit(1);
+    }
+
+    /** {@code host:port} of this agent's control channel, as announced to the hub. */
+    public String controlAddress() {
+        return control.address();
     }
 
     /** Tasks this agent runs now. */
@@ -105,6 +131,7 @@ public final class AgentMain implements AutoCloseable {
     @Override
     public void close() {
         link.close();
+        control.close();
         tasks.close();
         broker.close();
         engine.close();

@@ -14,6 +14,8 @@ public enum ErrorCode {
     PERMISSION_DENIED("permission_denied"),
     /** The kernel refused to send a probe (no route, unreachable network, ...). */
     SEND_FAILED("send_failed"),
+    /** The pinging side cannot send ICMP of the target's address family (its control channel said so). */
+    UNSUPPORTED("unsupported"),
     /** The pinging side shut down while the task ran; its probes in flight have no outcome. */
     ENGINE_STOPPED("engine_stopped");
 

@@ -4,12 +4,12 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 
 /** Addresses as people and tools write them: IPv6 in the RFC 5952 form ({@code ::1}, not {@code 0:0:0:0:0:0:0:1}). */
-final class AddressText {
+public final class AddressText {
 
     private AddressText() {
     }
 
-    static String of(InetAddress address) {
+    public static String of(InetAddress address) {
         if (!(address instanceof Inet6Address v6)) {
             return address.getHostAddress();
         }

@@ -24,7 +24,7 @@ import java.util.List;
  * {@code {"type":…,"data":{…},"metadata":{"from":…,"task":…,"cursor":n}}} object a line, flushed at once.
  * Not thread-safe: one writer per stream, used by one thread.
  */
-public final class EventWriter {
+public final class EventWriter implements EventSink {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final DateTimeFormatter RFC_3339_MICROS =
@@ -43,6 +43,7 @@ public final class EventWriter {
     }
 
     /** The first line: the task id and the request as it runs, defaults filled in. */
+    @Override
     public void task(TaskRequest request) {
         write("task", TaskRequest.HUB, g -> {
             g.writeStringField("id", taskId);
@@ -56,6 +57,7 @@ public final class EventWriter {
     }
 
     /** A probe event of pinging side {@code from}. */
+    @Override
     public void probe(String from, ProbeEvent event) {
         switch (event) {
             case Reply reply -> write(switch (reply.kind()) {
@@ -85,11 +87,13 @@ public final class EventWriter {
     }
 
     /** An error about pinging side {@code agent} itself, such as an unknown agent in {@code from}. */
+    @Override
     public void agentError(String agent, ProbeError error) {
         error(TaskRequest.HUB, error, agent);
     }
 
     /** The last line: the task's totals. */
+    @Override
     public void end(TaskTotals totals) {
         write("end", TaskRequest.HUB, g -> {
             g.writeNumberField("sent", totals.sent());
@@ -104,6 +108,7 @@ public final class EventWriter {
      * Sends one space: JSON parsers skip it before the next line's object, and a client that went away
      * is noticed by the failed write instead of when the next event comes.
      */
+    @Override
     public void keepAlive() {
         try {
             out.write(KEEP_ALIVE);

@@ -9,6 +9,9 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.mimoping.bridge.control.AgentCapabilities;
+import io.mimoping.hub.control.AgentControls;
+import io.mimoping.hub.control.CapabilityState;
 import io.mimoping.hub.ws.Agent;
 import io.mimoping.hub.ws.AgentRegistry;
 
@@ -16,7 +19,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.TreeMap;
 
-/** {@code GET /conns}: the agents registered with this hub, sorted by name. */
+/**
+ * {@code GET /conns}: the agents registered with this hub, sorted by name, with the capabilities their
+ * control channels reported (or why there are none).
+ */
 public final class AgentsService implements HttpService {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -24,9 +30,11 @@ public final class AgentsService implements HttpService {
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSX").withZone(ZoneOffset.UTC);
 
     private final AgentRegistry registry;
+    private final AgentControls controls;
 
-    public AgentsService(AgentRegistry registry) {
+    public AgentsService(AgentRegistry registry, AgentControls controls) {
         this.registry = registry;
+        this.controls = controls;
     }
 
     @Override
@@ -45,9 +53,51 @@ public final class AgentsService implements HttpService {
             ObjectNode labels = node.putObject("labels");
             new TreeMap<>(agent.labels()).forEach(labels::put);
             node.put("control_addr", agent.controlAddress());
+            CapabilityState state = controls.state(agent);
+            if (state instanceof CapabilityState.Detected(AgentCapabilities capabilities)) {
+                capabilities(node.putObject("capabilities"), capabilities);
+            } else {
+                node.putNull("capabilities");
+                node.put("capabilities_error", state.reason());
+            }
         }
         res.header(HeaderNames.CONTENT_TYPE, MediaTypes.APPLICATION_JSON.text());
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
         res.send(agents.toString());
+    }
+
+    private static void capabilities(ObjectNode node, AgentCapabilities c) {
+        node.put("version", c.version()).put("host_name", c.hostName()).put("kernel", c.kernel());
+        ObjectNode labels = node.putObject("labels");
+        new TreeMap<>(c.labels()).forEach(labels::put);
+        node.put("started_at", RFC_3339_MICROS.format(c.startedAt()))
+                .put("uptime_s", c.uptime().toMillis() / 1000.0);
+        icmp(node.putObject("ipv4"), c.ipv4());
+        icmp(node.putObject("ipv6"), c.ipv6());
+        node.putObject("limits").put("max_rate", c.limits().maxRate()).put("max_targets", c.limits().maxTargets())
+                .put("shards", c.limits().shards());
+        node.put("detected_at", RFC_3339_MICROS.format(c.detectedAt()));
+    }
+
+    private static void icmp(ObjectNode node, AgentCapabilities.Icmp icmp) {
+        socket(node.putObject("raw"), icmp.raw());
+        socket(node.putObject("datagram"), icmp.datagram());
+        node.put("engine_socket", switch (icmp.engineSocket()) {
+            case NONE -> null;
+            case RAW -> "raw";
+            case DATAGRAM -> "datagram";
+        });
+        node.put("unavailable", icmp.unavailable().orElse(null));
+        icmp.timestamps().ifPresentOrElse(t -> node.putObject("timestamping")
+                        .put("kernel_transmit", t.kernelTransmit()).put("kernel_receive", t.kernelReceive())
+                        .put("detail", t.detail()),
+                () -> node.putNull("timestamping"));
+    }
+
+    private static void socket(ObjectNode node, AgentCapabilities.SocketCheck check) {
+        node.put("available", check.available());
+        if (!check.available()) {
+            node.put("error", check.error());
+        }
     }
 }

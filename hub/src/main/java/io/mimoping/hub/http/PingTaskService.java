@@ -51,6 +51,7 @@ public final class PingTaskService implements HttpService {
     private void pingTask(ServerRequest req, ServerResponse res) {
         checkMediaType(req.headers().contentType());
         TaskRequest request = parser.parse(readBody(req));
+        runner.check(request);
         String taskId = HexFormat.of().toHexDigits(random.nextLong());
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, NDJSON);

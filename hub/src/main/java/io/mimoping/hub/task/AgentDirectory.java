@@ -16,4 +16,13 @@ public interface AgentDirectory {
      *         an agent that turns out to be unknown or offline reports that as an error event of its own
      */
     Optional<ProbeEngine> find(String name);
+
+    /**
+     * Why the agent of this name can take no task at all (it can send no ICMP), if that is known.
+     *
+     * @return empty when it may take tasks, or nothing is known against it
+     */
+    default Optional<String> refusal(String name) {
+        return Optional.empty();
+    }
 }

@@ -19,7 +19,7 @@ public final class InvalidRequestException extends RuntimeException {
 
     /**
      * Machine-readable reason: invalid_json, invalid_type, missing_field, unknown_field, duplicate_field,
-     * out_of_range, invalid_value, duplicate_value.
+     * out_of_range, invalid_value, duplicate_value; unsupported (an agent in {@code from} can send no ICMP).
      */
     public String code() {
         return code;

@@ -9,7 +9,7 @@ import io.mimoping.bridge.probe.ProbeEvent;
 import io.mimoping.bridge.probe.ProbeListener;
 import io.mimoping.bridge.probe.TargetStats;
 import io.mimoping.bridge.probe.TaskTotals;
-import io.mimoping.hub.event.EventWriter;
+import io.mimoping.hub.event.EventSink;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,8 +55,21 @@ public final class TaskRunner {
     private record Finished(TaskTotals totals) implements Item {
     }
 
+    /**
+     * Refuses, before any event, a task naming an agent that can send no ICMP at all.
+     *
+     * @throws InvalidRequestException {@code unsupported}, field {@code from}, naming the agent and why
+     */
+    public void check(TaskRequest request) {
+        for (String agent : request.agents()) {
+            agents.refusal(agent).ifPresent(why -> {
+                throw new InvalidRequestException("unsupported", "from", why);
+            });
+        }
+    }
+
     /** Runs the task to its end and returns how it ended. */
-    public TaskResult run(String taskId, TaskRequest request, EventWriter out) {
+    public TaskResult run(String taskId, TaskRequest request, EventSink out) {
         long started = System.nanoTime();
         out.task(request);
         PingTask task = request.toPingTask(taskId);
@@ -93,7 +106,7 @@ public final class TaskRunner {
     }
 
     private TaskTotals collect(String taskId, TaskRequest request, BlockingQueue<Item> queue, List<RunningTask> running,
-                               EventWriter out, List<String> unanswered) {
+                               EventSink out, List<String> unanswered) {
         Set<String> answered = new HashSet<>();
         long sent = 0;
         long received = 0;
@@ -148,7 +161,7 @@ public final class TaskRunner {
         return code == ErrorCode.AGENT_UNKNOWN || code == ErrorCode.AGENT_OFFLINE || code == ErrorCode.AGENT_LOST;
     }
 
-    private Item next(BlockingQueue<Item> queue, EventWriter out) throws InterruptedException {
+    private Item next(BlockingQueue<Item> queue, EventSink out) throws InterruptedException {
         if (keepAlive == null) {
             return queue.take();
         }

@@ -13,27 +13,34 @@ import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** A hub in distributed mode on a free port, as {@code mimoping hub --rabbitmq-broker-url} wires it. */
-final class TestHub implements AutoCloseable {
+public final class TestHub implements AutoCloseable {
 
-    static final String BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/";
+    public static final String BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/";
 
     final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     final Broker broker;
-    final AgentRegistry registry;
+    public final AgentRegistry registry;
     final Dispatcher dispatcher;
-    final WebServer server;
+    public final WebServer server;
+    private final String host;
 
     TestHub(ProbeEngine engine, Duration heartbeat, int port) {
+        this(engine, heartbeat, "127.0.0.1", port);
+    }
+
+    /** A hub listening on {@code host} (an IPv4 address) and {@code port} (0: any free one). */
+    public TestHub(ProbeEngine engine, Duration heartbeat, String host, int port) {
+        this.host = host;
         broker = Broker.connect(BROKER_URL, "mimoping-test-hub-" + id);
         registry = new AgentRegistry(id, heartbeat, heartbeat.multipliedBy(3), null);
         dispatcher = new Dispatcher(broker, id, heartbeat.multipliedBy(3));
-        WebServerConfig.Builder builder = WebServer.builder().host("127.0.0.1").port(port);
+        WebServerConfig.Builder builder = WebServer.builder().host(host).port(port);
         Main.setup(builder, new HubSetup(engine, registry, name -> java.util.Optional.of(dispatcher.agent(name))));
         server = builder.build().start();
     }
 
-    String addr() {
-        return "127.0.0.1:" + server.port();
+    public String addr() {
+        return host + ":" + server.port();
     }
 
     @Override
