@@ -64,7 +64,8 @@ public final class AgentControls implements AgentRegistry.Listener {
     /** What is known of this registered agent's capabilities. */
     public CapabilityState state(Agent agent) {
         Channel channel = channels.get(agent);
-        return channel == null ? new CapabilityState.Unknown("the agent is not registered") : channel.state;
+        // none yet: the registry lists an agent just before it tells this listener
+        return channel == null ? new CapabilityState.Pending(String.valueOf(agent.controlAddress())) : channel.state;
     }
 
     /** The capabilities of the live agent of that name, if its control channel answered. */
