@@ -5,6 +5,7 @@ import io.mimoping.agent.control.ControlServer;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.BrokerException;
+import io.mimoping.bridge.control.AgentCapabilities;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,6 +30,7 @@ public final class AgentMain implements AutoCloseable {
     private final IcmpEngine engine;
     private final Broker broker;
     private final AgentTasks tasks;
+    private final CapabilityDetector capabilities;
     private final ControlServer control;
     private final HubLink link;
     private final CompletableFuture<String> refused = new CompletableFuture<>();
@@ -42,11 +44,11 @@ public final class AgentMain implements AutoCloseable {
             throw e;
         }
         tasks = new AgentTasks(options.name(), engine, broker);
+        capabilities = new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine, KERNEL,
+                ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC());
         try {
             control = ControlServer.builder().host(options.control().host()).port(options.control().port())
-                    .capabilities(new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine,
-                            KERNEL, ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC()))
-                    .start();
+                    .capabilities(capabilities).start();
         } catch (RuntimeException e) {
             tasks.close();
             broker.close();
@@ -113,6 +115,9 @@ public final class AgentMain implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mimoping-agent-shutdown"));
         System.out.println("mimoping agent " + options.name() + " registering with " + options.hub()
                 + "; control channel (gRPC) on " + agent.controlAddress());
+        AgentCapabilities detected = agent.capabilities.detect();
+        System.out.println("  IPv4 ICMP: " + describe(detected.ipv4()));
+        System.out.println("  IPv6 ICMP: " + describe(detected.ipv6()));
         String why = agent.refused.join();
         System.err.println("mimoping agent: " + why);
         System.exit(1);
@@ -135,6 +140,15 @@ public final class AgentMain implements AutoCloseable {
         tasks.close();
         broker.close();
         engine.close();
+    }
+
+    /** One family's detected capability, for the start-up lines. */
+    private static String describe(AgentCapabilities.Icmp icmp) {
+        return switch (icmp.engineSocket()) {
+            case NONE -> "unavailable: " + icmp.unavailable().orElse("no socket could be opened");
+            case RAW, DATAGRAM -> icmp.engineSocket().name().toLowerCase() + " socket"
+                    + icmp.timestamps().map(t -> "; " + t.detail()).orElse("");
+        };
     }
 
     private static void configureLogging() {
