@@ -144,6 +144,10 @@ class HubGrpcTest {
             assertEquals("lab", conn.get("capabilities").get("labels").get("site").asText(), conn.toString());
 
             assertTrue(grpcurl.list().contains("mimoping.v1.Hub"));
+            try (Grpcurl v1alpha = new Grpcurl(hub.addr(), Grpcurl.Reflection.V1ALPHA)) {
+                assertTrue(v1alpha.list().contains("mimoping.v1.Hub"), "grpcurl's fallback, reflection v1alpha");
+                assertEquals("RunTask", v1alpha.describe("mimoping.v1.Hub").findMethodByName("RunTask").getName());
+            }
             assertEquals(List.of("ListAgents", "GetAgentCapabilities", "RunTask"),
                     grpcurl.describe("mimoping.v1.Hub").getMethods().stream().map(m -> m.getName()).toList());
 
