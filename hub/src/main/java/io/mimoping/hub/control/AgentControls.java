@@ -114,19 +114,22 @@ public final class AgentControls implements AgentRegistry.Listener {
     @Override
     public void onJoined(Agent agent) {
         if (agent.controlAddress() == null || agent.controlAddress().isEmpty()) {
-            channels.put(agent, new Channel(null, new CapabilityState.Unknown("the agent announced no control channel")));
+            channels.putIfAbsent(agent, new Channel(null, new CapabilityState.Unknown("the agent announced no control channel")));
             return;
         }
         ControlTarget target;
         try {
             target = ControlTarget.of(agent.controlAddress(), agent.remoteAddress());
         } catch (IllegalArgumentException e) {
-            channels.put(agent, new Channel(null, new CapabilityState.Unknown(e.getMessage())));
+            channels.putIfAbsent(agent, new Channel(null, new CapabilityState.Unknown(e.getMessage())));
             return;
         }
         Channel channel = new Channel(new ControlClient(target.host(), target.port()),
                 new CapabilityState.Pending(target.text()));
-        channels.put(agent, channel);
+        if (channels.putIfAbsent(agent, channel) != null) {
+            channel.client.close(); // heard twice: joined while watch() listed the registry
+            return;
+        }
         Thread.ofVirtual().name("mimoping-capabilities-" + agent.name()).start(() -> detect(agent, channel));
     }
 
