@@ -205,7 +205,8 @@ public final class Settings {
         all.add(CONFIG);
         for (Key key : all) {
             out.append(String.format("  --%-28s %s%n", key.flag() + " " + key.metavar(), key.doc()));
-            out.append(String.format("  %-30s %s%s%n", "", "env " + key.env(),
+            out.append(String.format("  %-30s %s%s%s%n", "", "env " + key.env(),
+                    key.flag().equals(key.name()) ? "" : "; file key " + key.name(),
                     key.defaultValue() == null ? "" : "; default " + key.defaultValue()));
         }
         out.append("Precedence: flags, then environment, then the --config file, then defaults.\n");
