@@ -13,6 +13,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AgentOptionsTest {
 
@@ -34,8 +35,14 @@ class AgentOptionsTest {
     }
 
     @Test
-    void theExampleConfigFileIsValidAndFlagsAndEnvironmentOverrideIt() throws IOException {
+    void theExampleConfigFileIsValidAndDocumentsEveryKeyAndFlagsAndEnvironmentOverrideIt() throws IOException {
         Path example = Path.of("..", "deploy", "config", "agent.properties");
+        String text = Files.readString(example);
+        for (io.mimoping.agent.config.Settings.Key key : AgentOptions.KEYS) {
+            assertTrue(text.contains("\n" + key.name() + " = ") || text.contains("\n#" + key.name() + " = "),
+                    key.name() + " in " + example);
+            assertTrue(text.contains("env " + key.env()), key.env() + " in " + example);
+        }
         AgentOptions fromFile = AgentOptions.parse(new String[] {"--config", example.toString()}, Map.of());
         assertEquals("agent-1", fromFile.name());
         assertEquals("127.0.0.1:8080", fromFile.hub());
