@@ -57,14 +57,14 @@ public final class Main {
             return;
         }
         LogConfig.configureRuntime();
+        String hubId = newHubId();
         if (options.logFormat() == LogFormat.JSON) {
-            JsonLogFormatter.install(Map.of());
+            JsonLogFormatter.install(Map.of("hub", hubId));
         }
         ServiceNotifier notifier = ServiceNotifier.fromEnvironment(System.getenv());
         Metrics metrics = new Metrics();
         IcmpEngine engine = IcmpEngine.open();
         EngineMetrics engineMetrics = new EngineMetrics(engine, metrics);
-        String hubId = newHubId();
         Broker broker = null;
         Dispatcher dispatcher = null;
         if (options.brokerUrl() != null) {

@@ -2,10 +2,6 @@ package io.mimoping.agent.observe;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MetricsTest {
 
     @Test
-    void theScrapeIsValidPrometheusTextWithCumulativeBuckets() throws Exception {
+    void theScrapeIsPrometheusTextWithCumulativeBuckets() {
         Metrics metrics = new Metrics();
         Metrics.Counter sent = metrics.counter("test_sent_total", "Probes sent\nover two lines");
         metrics.gauge("test_ratio", "A ratio", () -> 0.25);
@@ -35,7 +31,7 @@ class MetricsTest {
                 + "test_rtt_seconds_bucket{le=\"0.1\"} 4\ntest_rtt_seconds_bucket{le=\"+Inf\"} 5\n"), text);
         assertTrue(text.contains("test_rtt_seconds_count 5\n"), text);
         assertEquals(5.0565, Double.parseDouble(text.split("test_rtt_seconds_sum ")[1].split("\n")[0]), 1e-9);
-        assertEquals("", promtool(text), "promtool check metrics is silent on a clean exposition");
+        // promtool check metrics runs on the hub's and an agent's real /metrics in SystemdProcessTest (hub module).
     }
 
     @Test
@@ -49,16 +45,5 @@ class MetricsTest {
         assertEquals("not a metric name: 'test-c'",
                 assertThrows(IllegalArgumentException.class, () -> metrics.gauge("test-c", "c", () -> 1)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> metrics.histogram("test_h", "h", 1, 1));
-    }
-
-    /** Runs {@code promtool check metrics} (Debian's prometheus package) on an exposition; returns its complaints. */
-    static String promtool(String exposition) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-        process.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));
-        process.getOutputStream().close();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "promtool finished");
-        assertEquals(0, process.exitValue(), "promtool check metrics: " + output);
-        return output;
     }
 }
