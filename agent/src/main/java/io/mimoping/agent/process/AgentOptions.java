@@ -21,7 +21,7 @@ import java.util.Map;
  * @param labels      free-form labels announced at registration
  * @param controlAddr where the agent serves its control endpoints ({@code /metrics}, {@code /health/*})
  * @param logFormat   how the agent logs
- * @param help        whether usage was asked for
+ * @param help        whether usage was asked for (then nothing else is set)
  */
 record AgentOptions(String name, String hub, String brokerUrl, String token, Map<String, String> labels,
                     HostPort controlAddr, LogFormat logFormat, boolean help) {
@@ -54,7 +54,7 @@ record AgentOptions(String name, String hub, String brokerUrl, String token, Map
     static AgentOptions parse(String[] args, Map<String, String> env) {
         Settings settings = Settings.load(KEYS, args, env);
         if (settings.help()) {
-            return new AgentOptions("help", "", "", null, Map.of(), new HostPort("", 0), LogFormat.TEXT, true);
+            return new AgentOptions(null, null, null, null, Map.of(), null, null, true);
         }
         String name = settings.require(NODE_NAME, AgentOptions::agentName);
         String hub = settings.require(ADDR, text -> Settings.hostPort(text).toString());
