@@ -99,6 +99,15 @@ class InstallTest {
         String launcher = root.resolve("opt/mimoping/bin/mimoping").toString();
         assertTrue(ok(noMaven, launcher, "agent", "--help").output().contains("usage: mimoping agent"));
         assertTrue(ok(noMaven, launcher, "hub", "--help").output().contains("usage: mimoping hub"));
+        // The units' privileges suffice: an unprivileged user, CAP_NET_RAW as the only (ambient) capability,
+        // no new privileges (with Debian's default ping_group_range "1 0", that is raw ICMP sockets).
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Result ping = run(Map.of("JAVA_HOME", JAVA_HOME), work, "setpriv", "--reuid=65534", "--regid=65534",
+                "--clear-groups", "--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw",
+                "--bounding-set=-all,+net_raw", "--no-new-privs", launcher, "ping", "-c", "1", "127.0.0.1", "::1");
+        assertEquals(0, ping.status(), ping.output());
+        assertEquals(2, ping.output().lines().filter(line -> line.startsWith("{\"type\":\"pkt_recv\"")).count(), ping.output());
         Result build = run(noMaven, work, launcher, "build");
         assertEquals(2, build.status());
         assertTrue(build.output().contains("this is an installed copy"), build.output());
