@@ -1,109 +1,60 @@
 package io.mimoping.hub;
 
+import io.mimoping.agent.config.HostPort;
+import io.mimoping.agent.config.LogFormat;
+import io.mimoping.agent.config.Settings;
+import io.mimoping.agent.config.Settings.Key;
+
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Command-line options of {@code mimoping hub}, read once at start.
+ * Options of {@code mimoping hub}, read once at start from its configuration file, environment and flags
+ * ({@link Settings}); the keys and their defaults are {@link #KEYS}.
  *
  * @param host       address to listen on
  * @param port       port to listen on (0: any free port)
  * @param agentToken what agents must present to register over {@code /ws}; {@code null}: none needed
  * @param heartbeat  how often the hub and its agents exchange heartbeats
  * @param brokerUrl  RabbitMQ URL for distributed mode; {@code null}: embedded mode (the hub pings alone)
+ * @param logFormat  how the hub logs
  * @param help       whether usage was asked for
  */
-record HubOptions(String host, int port, String agentToken, Duration heartbeat, String brokerUrl, boolean help) {
+record HubOptions(String host, int port, String agentToken, Duration heartbeat, String brokerUrl, LogFormat logFormat,
+                  boolean help) {
 
     /** Environment variable holding the agent token; {@code --agent-token} wins over it. */
     static final String AGENT_TOKEN_ENV = "MIMOPING_AGENT_TOKEN";
-    static final Duration DEFAULT_HEARTBEAT = Duration.ofMillis(5000);
     /** An agent silent for this many heartbeats is forgotten. */
     static final int TIMEOUT_HEARTBEATS = 3;
 
-    static final String USAGE = """
-            usage: mimoping hub [--addr HOST:PORT] [--rabbitmq-broker-url URL] [--agent-token TOKEN] [--heartbeat MS]
-              --addr HOST:PORT      where to listen (default 127.0.0.1:8080; [::1]:8080 for IPv6)
-              --rabbitmq-broker-url URL
-                                    distributed mode: agents on this RabbitMQ broker can ping
-                                    (amqp://USER:PASS@HOST:5672/); without it the hub pings alone
-              --agent-token TOKEN   agents must present TOKEN to register (default: $MIMOPING_AGENT_TOKEN;
-                                    neither set: any agent may register)
-              --heartbeat MS        heartbeat interval with agents (default 5000); an agent silent for
-                                    3 intervals is forgotten
-              -h, --help            this text""";
+    static final Key ADDR = new Key("addr", "MIMOPING_ADDR", "HOST:PORT", "127.0.0.1:8080",
+            "where to listen ([::1]:8080 for IPv6, :8080 for every address)");
+    static final Key BROKER = new Key("rabbitmq-broker-url", "MIMOPING_RABBITMQ_BROKER_URL", "URL", null,
+            "distributed mode: agents on this RabbitMQ broker can ping (amqp://USER:PASS@HOST:5672/); unset: the hub pings alone");
+    static final Key AGENT_TOKEN = new Key("agent-token", AGENT_TOKEN_ENV, "TOKEN", null,
+            "agents must present TOKEN to register; unset: any agent may register");
+    static final Key HEARTBEAT = new Key("heartbeat", "MIMOPING_HEARTBEAT", "MS", "5000",
+            "heartbeat interval with agents, 10..600000; an agent silent for 3 intervals is forgotten");
+    static final Key LOG_FORMAT = new Key("log-format", "MIMOPING_LOG_FORMAT", "text|json", "text",
+            "log lines as text, or one JSON object a line");
+    static final List<Key> KEYS = List.of(ADDR, BROKER, AGENT_TOKEN, HEARTBEAT, LOG_FORMAT);
+
+    static final String USAGE = Settings.usage("usage: mimoping hub [OPTIONS]", KEYS);
 
     /** How long an agent may stay silent before the hub forgets it. */
     Duration heartbeatTimeout() {
         return heartbeat.multipliedBy(TIMEOUT_HEARTBEATS);
     }
 
+    /** Reads the options from the arguments and the environment (and the configuration file they name). */
     static HubOptions parse(String[] args, Map<String, String> env) {
-        String host = "127.0.0.1";
-        int port = 8080;
-        String token = env.get(AGENT_TOKEN_ENV);
-        Duration heartbeat = DEFAULT_HEARTBEAT;
-        String broker = null;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            switch (arg) {
-                case "-h", "--help", "-help" -> {
-                    return new HubOptions(host, port, null, heartbeat, null, true);
-                }
-                case "--addr", "-addr" -> {
-                    String addr = value(args, ++i, arg, "HOST:PORT");
-                    int colon = addr.lastIndexOf(':');
-                    if (colon < 0) {
-                        throw new IllegalArgumentException("--addr must be HOST:PORT, got '" + addr + "'");
-                    }
-                    host = addr.substring(0, colon).replace("[", "").replace("]", "");
-                    if (host.isEmpty()) {
-                        host = "0.0.0.0";
-                    }
-                    try {
-                        port = Integer.parseInt(addr.substring(colon + 1));
-                    } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("--addr port must be a number, got '" + addr + "'");
-                    }
-                    if (port < 0 || port > 65_535) {
-                        throw new IllegalArgumentException("--addr port must be 0..65535, got " + port);
-                    }
-                }
-                case "--agent-token", "-agent-token" -> token = value(args, ++i, arg, "TOKEN");
-                case "--rabbitmq-broker-url", "-rabbitmq-broker-url" -> {
-                    broker = value(args, ++i, arg, "URL");
-                    if (!broker.startsWith("amqp://") && !broker.startsWith("amqps://")) {
-                        throw new IllegalArgumentException("--rabbitmq-broker-url must be amqp://... or amqps://..., got '"
-                                + broker + "'");
-                    }
-                }
-                case "--heartbeat", "-heartbeat" -> {
-                    String ms = value(args, ++i, arg, "MS");
-                    long millis;
-                    try {
-                        millis = Long.parseLong(ms);
-                    } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("--heartbeat must be a number of ms, got '" + ms + "'");
-                    }
-                    if (millis < 10 || millis > 600_000) {
-                        throw new IllegalArgumentException("--heartbeat must be 10..600000 ms, got " + millis);
-                    }
-                    heartbeat = Duration.ofMillis(millis);
-                }
-                default -> throw new IllegalArgumentException("unknown option '" + arg + "'");
-            }
-        }
-        if (token != null && token.isEmpty()) {
-            throw new IllegalArgumentException("the agent token must not be empty (unset "
-                    + AGENT_TOKEN_ENV + " or omit --agent-token to let any agent register)");
-        }
-        return new HubOptions(host, port, token, heartbeat, broker, false);
-    }
-
-    private static String value(String[] args, int i, String option, String what) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value " + what);
-        }
-        return args[i];
+        Settings settings = Settings.load(KEYS, args, env);
+        HostPort addr = settings.get(ADDR.name(), Settings::hostPort);
+        return new HubOptions(addr.host(), addr.port(), settings.get(AGENT_TOKEN.name(), Settings::nonEmpty),
+                settings.get(HEARTBEAT.name(), Settings.millis(10, 600_000)),
+                settings.get(BROKER.name(), Settings::brokerUrl),
+                settings.get(LOG_FORMAT.name(), Settings::logFormat), settings.help());
     }
 }

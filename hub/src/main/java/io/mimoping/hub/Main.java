@@ -19,7 +19,18 @@ import io.mimoping.hub.task.TaskRunner;
 import io.mimoping.hub.ws.AgentEndpoint;
 import io.mimoping.hub.ws.AgentRegistry;
 
+import io.helidon.webserver.http.HttpRouting;
+import io.mimoping.agent.config.LogFormat;
+import io.mimoping.agent.observe.EngineMetrics;
+import io.mimoping.agent.observe.JsonLogFormatter;
+import io.mimoping.agent.observe.Metrics;
+import io.mimoping.agent.systemd.ServiceLoop;
+import io.mimoping.agent.systemd.ServiceNotifier;
+import io.mimoping.hub.observe.HubObservation;
+
 import java.io.PrintStream;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -48,11 +59,18 @@ public final class Main {
             return;
         }
         LogConfig.configureRuntime();
-        IcmpEngine engine = IcmpEngine.open();
         String hubId = newHubId();
+        if (options.logFormat() == LogFormat.JSON) {
+            JsonLogFormatter.install(Map.of("hub", hubId));
+        }
+        ServiceNotifier notifier = ServiceNotifier.fromEnvironment(System.getenv());
+        Metrics metrics = new Metrics();
+        IcmpEngine engine = IcmpEngine.open();
+        EngineMetrics engineMetrics = new EngineMetrics(engine, metrics);
         Broker broker = null;
         Dispatcher dispatcher = null;
         if (options.brokerUrl() != null) {
+            notifier.status("connecting to RabbitMQ");
             try {
                 broker = Broker.connect(options.brokerUrl(), "mimoping-" + hubId);
             } catch (BrokerException e) {
@@ -65,15 +83,19 @@ public final class Main {
         }
         AgentRegistry agents = new AgentRegistry(hubId, options.heartbeat(), options.heartbeatTimeout(),
                 options.agentToken());
+        HubObservation observation = new HubObservation(metrics, engine, agents, dispatcher, broker);
         // our own hook stops things in order: agents hear the hub is stopping before the server goes
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
-        setup(builder, new HubSetup(engine, agents,
-                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name))));
+        setup(builder, new HubSetup(engineMetrics.counting(), agents,
+                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name))),
+                observation::routing);
         WebServer server = builder.build().start();
+        ServiceLoop service = new ServiceLoop(notifier, () -> observation.health(server)).start();
         Broker connection = broker;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.stopping("stopping: " + observation.streams() + " client stream(s) end");
             agents.close();
             server.stop();
             if (onBroker != null) {
@@ -81,18 +103,28 @@ public final class Main {
                 connection.close();
             }
             engine.close();
+            notifier.close();
         }, "mimoping-shutdown"));
         printStatus(System.out, options.host(), server.port(), engine, agents, options.brokerUrl());
     }
 
     /** Routes and handlers of the hub; tests set up their servers with it too. */
     public static void setup(WebServerConfig.Builder server, HubSetup hub) {
+        setup(server, hub, routing -> { });
+    }
+
+    /**
+     * Routes and handlers of the hub, plus {@code more} routes (the operator's: metrics, health), all on
+     * one routing.
+     */
+    public static void setup(WebServerConfig.Builder server, HubSetup hub, Consumer<HttpRouting.Builder> more) {
         AgentControls controls = AgentControls.watch(hub.agents());
         TaskRunner runner = new TaskRunner(hub.engine(), controls.directory(hub.directory()), KEEP_ALIVE);
         server.routing(routing -> {
             ErrorResponses.register(routing);
             routing.register(new PingTaskService(runner));
             routing.register(new AgentsService(hub.agents(), controls));
+            more.accept(routing);
         });
         server.addRouting(AgentEndpoint.routing(hub.agents()));
         HubService.register(server, runner, hub.agents(), controls);

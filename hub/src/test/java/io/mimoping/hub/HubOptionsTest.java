@@ -1,7 +1,13 @@
 package io.mimoping.hub;
 
+import io.mimoping.agent.config.LogFormat;
+import io.mimoping.agent.config.Settings;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -13,6 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HubOptionsTest {
 
     private static final Map<String, String> NO_ENV = Map.of();
+    private static final Path EXAMPLE = Path.of("..", "deploy", "config", "hub.properties");
+
+    @TempDir
+    Path dir;
 
     @Test
     void defaults() {
@@ -56,6 +66,49 @@ class HubOptionsTest {
                 {"--agent-token"}, {"--addr", "nowhere"}, {"--bogus"}}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HubOptions.parse(args, NO_ENV));
             assertTrue(e.getMessage().contains(args[0]), e.getMessage());
+        }
+    }
+
+    @Test
+    void theExampleFileDocumentsEveryKeyAndFlagsThenEnvironmentOverrideIt() throws IOException {
+        String example = Files.readString(EXAMPLE);
+        for (Settings.Key key : HubOptions.KEYS) {
+            assertTrue(example.contains("\n" + key.name() + " = ") || example.contains("\n#" + key.name() + " = "),
+                    key.name() + " in " + EXAMPLE);
+            assertTrue(example.contains("env " + key.env()), key.env() + " in " + EXAMPLE);
+        }
+        Path file = dir.resolve("hub.properties");
+        Files.writeString(file, example + "\naddr = 127.0.0.2:9000\nlog-format = json\nheartbeat = 700\n");
+        HubOptions fromFile = HubOptions.parse(new String[] {"--config", file.toString()}, NO_ENV);
+        assertEquals("127.0.0.2", fromFile.host());
+        assertEquals(9000, fromFile.port());
+        assertEquals(LogFormat.JSON, fromFile.logFormat());
+        HubOptions layered = HubOptions.parse(new String[] {"--config", file.toString(), "--heartbeat", "900"},
+                Map.of("MIMOPING_HEARTBEAT", "800", "MIMOPING_ADDR", ":0"));
+        assertEquals(Duration.ofMillis(900), layered.heartbeat(), "the flag wins");
+        assertEquals("0.0.0.0", layered.host(), "the environment wins over the file");
+        assertEquals(0, layered.port());
+    }
+
+    @Test
+    void everyInvalidValueIsRefusedNamingItsKeyWhereverItWasSet() throws IOException {
+        Map<String, String> cases = Map.of("addr", "nowhere", "rabbitmq-broker-url", "http://x", "agent-token", "",
+                "heartbeat", "5", "log-format", "xml");
+        for (var entry : cases.entrySet()) {
+            String key = entry.getKey();
+            String env = key.equals("agent-token") ? HubOptions.AGENT_TOKEN_ENV
+                    : "MIMOPING_" + key.toUpperCase().replace('-', '_');
+            Path file = dir.resolve(key + ".properties");
+            Files.writeString(file, key + " = " + entry.getValue() + "\n");
+            for (var source : Map.of("--" + key + " ", new String[] {"--" + key, entry.getValue()},
+                    key + " (in " + file + ") ", new String[] {"--config", file.toString()}).entrySet()) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> HubOptions.parse(source.getValue(), NO_ENV));
+                assertTrue(e.getMessage().startsWith(source.getKey()), e.getMessage());
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HubOptions.parse(new String[0], Map.of(env, entry.getValue())));
+            assertTrue(e.getMessage().startsWith(env + " "), e.getMessage());
         }
     }
 }

@@ -62,6 +62,10 @@ final class Dispatcher {
         return thread.threadId();
     }
 
+    boolean alive() {
+        return thread.isAlive();
+    }
+
     /** Runs a command on the dispatcher thread, soon. */
     void submit(Runnable command) {
         commands.add(command);

@@ -222,6 +222,19 @@ public final class IcmpEngine implements ProbeEngine {
         return dispatcher.threadId();
     }
 
+    /** Whether the engine is open and all its threads (engine loops, event dispatcher) still run. */
+    public boolean alive() {
+        if (!open || !dispatcher.alive()) {
+            return false;
+        }
+        for (Shard shard : shards) {
+            if (!shard.alive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Counters since the engine opened (a snapshot; safe from any thread). */
     public EngineStats stats() {
         long[] sums = new long[8];

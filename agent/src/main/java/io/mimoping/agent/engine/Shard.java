@@ -186,6 +186,10 @@ final class Shard implements AutoCloseable {
         return thread.threadId();
     }
 
+    boolean alive() {
+        return thread.isAlive();
+    }
+
     void addStats(long[] into) {
         into[0] += statSent;
         into[1] += statMatched;

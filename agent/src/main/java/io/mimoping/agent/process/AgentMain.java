@@ -1,8 +1,18 @@
 package io.mimoping.agent.process;
 
+import io.mimoping.agent.config.LogFormat;
 import io.mimoping.agent.control.CapabilityDetector;
 import io.mimoping.agent.control.ControlServer;
 import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.agent.observe.BrokerObserver;
+import io.mimoping.agent.observe.EngineMetrics;
+import io.mimoping.agent.observe.Health;
+import io.mimoping.agent.observe.HealthService;
+import io.mimoping.agent.observe.JsonLogFormatter;
+import io.mimoping.agent.observe.Metrics;
+import io.mimoping.agent.observe.MetricsService;
+import io.mimoping.agent.systemd.ServiceLoop;
+import io.mimoping.agent.systemd.ServiceNotifier;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.BrokerException;
 import io.mimoping.bridge.control.AgentCapabilities;
@@ -12,13 +22,20 @@ import java.io.InputStream;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
 
 /**
  * {@code mimoping agent}: registers with a hub over WebSocket, takes tasks from its queue on the broker,
- * pings, and reports back. Wires the parts and nothing else; stops cleanly on SIGTERM.
+ * pings, and reports back; serves its gRPC control channel (capabilities, health, reflection), {@code /metrics}
+ * and {@code /health/*} on its control address, and keeps systemd informed. Wires the parts and nothing else.
+ *
+ * <p>Stopping (SIGTERM, or {@link #close()}) takes no new task, stops the engine so that every task in
+ * flight ends with an {@code engine_stopped} error, waits until RabbitMQ confirmed the last reports, then
+ * says goodbye to the hub.
  */
 public final class AgentMain implements AutoCloseable {
 
@@ -27,33 +44,48 @@ public final class AgentMain implements AutoCloseable {
     private static final String KERNEL = System.getProperty("os.name") + " " + System.getProperty("os.version")
             + " " + System.getProperty("os.arch");
 
+    private final AgentOptions options;
     private final IcmpEngine engine;
     private final Broker broker;
     private final AgentTasks tasks;
     private final CapabilityDetector capabilities;
-    private final ControlServer control;
     private final HubLink link;
+    private final BrokerObserver brokerHealth;
+    private final ControlServer control;
+    private final ServiceNotifier notifier;
+    private final ServiceLoop service;
     private final CompletableFuture<String> refused = new CompletableFuture<>();
 
-    private AgentMain(AgentOptions options) {
+    private AgentMain(AgentOptions options, ServiceNotifier notifier) {
+        this.options = options;
+        this.notifier = notifier;
+        Metrics metrics = new Metrics();
         engine = IcmpEngine.open();
+        EngineMetrics engineMetrics = new EngineMetrics(engine, metrics);
         try {
             broker = Broker.connect(options.brokerUrl(), "mimoping-agent-" + options.name());
         } catch (BrokerException e) {
             engine.close();
             throw e;
         }
-        tasks = new AgentTasks(options.name(), engine, broker);
+        tasks = new AgentTasks(options.name(), engineMetrics.counting(), broker);
+        brokerHealth = new BrokerObserver(broker, tasks::publishCounts, metrics);
+        service = new ServiceLoop(notifier, this::health);
         capabilities = new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine, KERNEL,
                 ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC());
         try {
-            control = ControlServer.builder().host(options.control().host()).port(options.control().port())
-                    .capabilities(capabilities).start();
+            control = ControlServer.builder()
+                    .host(options.controlAddr().host())
+                    .port(options.controlAddr().port())
+                    .capabilities(capabilities)
+                    .routing(routing -> routing.register(new MetricsService(metrics), new HealthService(this::health)))
+                    .start();
         } catch (RuntimeException e) {
             tasks.close();
             broker.close();
             engine.close();
-            throw e;
+            throw new IllegalStateException("cannot serve the control address " + options.controlAddr() + " (--"
+                    + AgentOptions.CONTROL_ADDR.name() + "): " + e.getMessage(), e);
         }
         link = new HubLink(URI.create("ws://" + options.hub() + "/ws"),
                 new HubLink.Registration(options.name(), AgentVersion.current(), options.labels(), control.address(),
@@ -63,6 +95,7 @@ public final class AgentMain implements AutoCloseable {
                     public void onRegistered(String hubId) {
                         LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
                         tasks.start();
+                        service.poke();
                     }
 
                     @Override
@@ -73,48 +106,60 @@ public final class AgentMain implements AutoCloseable {
                     @Override
                     public void onDisconnected(String reason) {
                         LOG.warning(() -> "lost the hub at " + options.hub() + ": " + reason + "; reconnecting");
+                        service.poke();
                     }
                 });
+        metrics.gauge("mimoping_hub_registered", "1 while this agent is registered with its hub",
+                () -> link.hubId().isPresent() ? 1 : 0);
     }
 
     /**
-     * Starts an agent from command-line arguments (as {@code mimoping agent} takes them); it runs until closed.
+     * Starts an agent from command-line arguments (as {@code mimoping agent} takes them) and the process's
+     * environment; it runs until closed.
      *
      * @throws IllegalArgumentException for invalid arguments
      * @throws BrokerException if RabbitMQ cannot be reached
      */
     public static AgentMain start(String... args) {
-        return start(AgentOptions.parse(args, System.getenv("MIMOPING_AGENT_TOKEN")));
+        return start(AgentOptions.parse(args, System.getenv()), ServiceNotifier.fromEnvironment(System.getenv()));
     }
 
-    private static AgentMain start(AgentOptions options) {
-        AgentMain agent = new AgentMain(options);
+    private static AgentMain start(AgentOptions options, ServiceNotifier notifier) {
+        AgentMain agent = new AgentMain(options, notifier);
         agent.link.start();
+        agent.service.start();
         return agent;
     }
 
     public static void main(String[] args) {
         AgentOptions options;
         try {
-            options = AgentOptions.parse(args, System.getenv("MIMOPING_AGENT_TOKEN"));
+            options = AgentOptions.parse(args, System.getenv());
         } catch (IllegalArgumentException e) {
             System.err.println("mimoping agent: " + e.getMessage());
             System.err.println(AgentOptions.USAGE);
             System.exit(2);
             return;
         }
-        configureLogging();
+        if (options.help()) {
+            System.out.println(AgentOptions.USAGE);
+            return;
+        }
+        configureLogging(options);
+        ServiceNotifier notifier = ServiceNotifier.fromEnvironment(System.getenv());
+        notifier.status("connecting to RabbitMQ");
         AgentMain agent;
         try {
-            agent = start(options);
-        } catch (BrokerException e) {
+            agent = start(options, notifier);
+        } catch (BrokerException | IllegalStateException e) {
             System.err.println("mimoping agent: " + e.getMessage());
             System.exit(1);
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mimoping-agent-shutdown"));
         System.out.println("mimoping agent " + options.name() + " registering with " + options.hub()
-                + "; control channel (gRPC) on " + agent.controlAddress());
+                + "; control channel on " + agent.controlAddress() + ": gRPC (grpcurl -plaintext " + agent.controlAddress()
+                + " list), http://" + agent.controlAddress() + "/metrics and /health/*");
         AgentCapabilities detected = agent.capabilities.detect();
         System.out.println("  IPv4 ICMP: " + describe(detected.ipv4()));
         System.out.println("  IPv6 ICMP: " + describe(detected.ipv6()));
@@ -123,23 +168,50 @@ public final class AgentMain implements AutoCloseable {
         System.exit(1);
     }
 
-    /** {@code host:port} of this agent's control channel, as announced to the hub. */
-    public String controlAddress() {
-        return control.address();
-    }
-
     /** Tasks this agent runs now. */
     public int runningTasks() {
         return tasks.running();
     }
 
+    /** {@code host:port} of this agent's control server (gRPC, {@code /metrics}, {@code /health/*}), as announced to the hub. */
+    public String controlAddress() {
+        return control.address();
+    }
+
+    /** What {@code /health/*}, the systemd watchdog and its status line report. */
+    Health health() {
+        if (link == null) { // the control server answers before the constructor has built the hub link
+            Health.Check starting = new Health.Check("hub_link", false, "starting");
+            return new Health(List.of(starting), List.of(starting), "starting");
+        }
+        boolean engineUp = engine.alive();
+        boolean linkUp = link.running();
+        String hubId = link.hubId().orElse(null);
+        Health.Check broker = brokerHealth.liveness();
+        Health.Check connected = brokerHealth.readiness();
+        String status = hubId == null ? "connecting to the hub at " + options.hub()
+                : "registered with " + hubId + " at " + options.hub() + "; " + tasks.running() + " task(s) running";
+        return new Health(
+                List.of(new Health.Check("engine", engineUp, engineUp ? "engine threads running" : "an engine thread stopped"),
+                        new Health.Check("hub_link", linkUp, linkUp ? "running" : "stopped"),
+                        broker),
+                List.of(new Health.Check("registered", hubId != null, hubId == null ? "not registered with "
+                                + options.hub() : "registered with " + hubId),
+                        connected),
+                connected.ok() ? status + "; RabbitMQ connected" : status + "; RabbitMQ reconnecting");
+    }
+
     @Override
     public void close() {
+        int inFlight = tasks.running();
+        service.stopping("stopping: " + inFlight + " task(s) in flight end with engine_stopped");
+        tasks.stopTaking();
+        engine.close();
+        tasks.close();
         link.close();
         control.close();
-        tasks.close();
         broker.close();
-        engine.close();
+        notifier.close();
     }
 
     /** One family's detected capability, for the start-up lines. */
@@ -151,13 +223,16 @@ public final class AgentMain implements AutoCloseable {
         };
     }
 
-    private static void configureLogging() {
+    private static void configureLogging(AgentOptions options) {
         try (InputStream config = AgentMain.class.getResourceAsStream("/logging.properties")) {
             if (config != null) {
                 LogManager.getLogManager().readConfiguration(config);
             }
         } catch (IOException e) {
             System.err.println("mimoping agent: cannot read logging.properties: " + e.getMessage());
+        }
+        if (options.logFormat() == LogFormat.JSON) {
+            JsonLogFormatter.install(Map.of("agent", options.name()));
         }
     }
 }

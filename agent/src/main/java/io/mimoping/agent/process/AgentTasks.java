@@ -84,6 +84,23 @@ final class AgentTasks implements AutoCloseable {
         LOG.info(() -> "agent " + agent + " takes tasks from " + Topology.agentQueue(agent));
     }
 
+    /** Takes no further command from the queue (the queue stays until {@link #close()}). */
+    synchronized void stopTaking() {
+        if (consumerTag == null || !channel.isOpen()) {
+            return;
+        }
+        try {
+            channel.basicCancel(consumerTag);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "cancelling the command consumer failed", e);
+        }
+    }
+
+    /** What the report publisher has seen, for metrics. */
+    ConfirmingPublisher.Counts publishCounts() {
+        return publisher.counts();
+    }
+
     /** Tasks running now. */
     int running() {
         return running.size();

@@ -187,6 +187,11 @@ public final class HubLink implements AutoCloseable {
         thread.start();
     }
 
+    /** Whether the link's thread runs: started, not closed, not refused for good. */
+    public boolean running() {
+        return thread.isAlive();
+    }
+
     /** The id of the hub this agent is registered with right now, if it is. */
     public Optional<String> hubId() {
         return Optional.ofNullable(hubId);

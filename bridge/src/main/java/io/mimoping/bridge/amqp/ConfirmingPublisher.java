@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,6 +31,17 @@ public final class ConfirmingPublisher implements AutoCloseable {
         void returned(String routingKey, AMQP.BasicProperties properties, byte[] body);
     }
 
+    /**
+     * What this publisher has seen since it opened, for metrics.
+     *
+     * @param confirmed messages the broker confirmed (acked)
+     * @param nacked    messages the broker nacked (and that were published again)
+     * @param returned  mandatory messages the broker could not route
+     * @param pending   messages not confirmed yet
+     */
+    public record Counts(long confirmed, long nacked, long returned, long pending) {
+    }
+
     private record Message(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties,
                            byte[] body) {
     }
@@ -40,6 +52,9 @@ public final class ConfirmingPublisher implements AutoCloseable {
     private final ConcurrentNavigableMap<Long, Message> unconfirmed = new ConcurrentSkipListMap<>();
     /** Published while the connection was down; sent first thing after recovery. Guarded by this. */
     private final List<Message> backlog = new ArrayList<>();
+    private final LongAdder acks = new LongAdder();
+    private final LongAdder nacks = new LongAdder();
+    private final LongAdder returns = new LongAdder();
 
     public ConfirmingPublisher(Broker broker, ReturnHandler onReturn) {
         try {
@@ -48,9 +63,12 @@ public final class ConfirmingPublisher implements AutoCloseable {
         } catch (IOException e) {
             throw new BrokerException("cannot open a RabbitMQ channel: " + e.getMessage(), e);
         }
-        channel.addConfirmListener((tag, multiple) -> confirmed(tag, multiple),
+        channel.addConfirmListener((tag, multiple) -> acks.add(confirmed(tag, multiple).size()),
                 (tag, multiple) -> republish(confirmed(tag, multiple)));
-        channel.addReturnListener(r -> onReturn.returned(r.getRoutingKey(), r.getProperties(), r.getBody()));
+        channel.addReturnListener(r -> {
+            returns.increment();
+            onReturn.returned(r.getRoutingKey(), r.getProperties(), r.getBody());
+        });
         ((Recoverable) channel).addRecoveryListener(new RecoveryListener() {
             @Override
             public void handleRecovery(Recoverable recoverable) {
@@ -79,6 +97,11 @@ public final class ConfirmingPublisher implements AutoCloseable {
     /** Messages not confirmed yet (sent or waiting for the connection). */
     public synchronized int pending() {
         return unconfirmed.size() + backlog.size();
+    }
+
+    /** Confirms, nacks and returns so far, and the messages pending now. */
+    public Counts counts() {
+        return new Counts(acks.sum(), nacks.sum(), returns.sum(), pending());
     }
 
     /**
@@ -137,6 +160,7 @@ public final class ConfirmingPublisher implements AutoCloseable {
     }
 
     private synchronized void republish(List<Message> nacked) {
+        nacks.add(nacked.size());
         LOG.warning(() -> "RabbitMQ nacked " + nacked.size() + " message(s); publishing them again");
         backlog.addAll(0, nacked);
         flushBacklog();

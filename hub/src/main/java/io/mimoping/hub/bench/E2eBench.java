@@ -75,7 +75,7 @@ public final class E2eBench {
                 for (int a = 0; a < agents; a++) {
                     String name = hubId + "-agent-" + a;
                     running.add(AgentMain.start("--node-name", name, "--addr", "127.0.0.1:" + server.port(),
-                            "--rabbitmq-broker-url", broker));
+                            "--rabbitmq-broker-url", broker, "--control-addr", "127.0.0.1:0"));
                     from.add(name);
                 }
                 while (registry.list().size() < agents) {

@@ -79,6 +79,16 @@ public final class Dispatcher implements AutoCloseable {
                 tick, tick, TimeUnit.MILLISECONDS);
     }
 
+    /** What the task publisher has seen, for metrics. */
+    public ConfirmingPublisher.Counts publishCounts() {
+        return publisher.counts();
+    }
+
+    /** (task, agent) runs in progress now. */
+    public int running() {
+        return runs.size();
+    }
+
     /** The reply queue this hub consumes. */
     public String replyQueue() {
         return Topology.hubQueue(hubId);

@@ -64,7 +64,8 @@ class DistributedModeTest {
     }
 
     private static AgentMain agent(TestHub hub, String name) {
-        return AgentMain.start("--node-name", name, "--addr", hub.addr(), "--rabbitmq-broker-url", TestHub.BROKER_URL);
+        return AgentMain.start("--node-name", name, "--addr", hub.addr(), "--rabbitmq-broker-url", TestHub.BROKER_URL,
+                "--control-addr", "127.0.0.1:0");
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
@@ -194,7 +195,7 @@ class DistributedModeTest {
             Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                     AgentMain.class.getName(), "-node-name", name, "-addr", hub.addr(),
-                    "-rabbitmq-broker-url", TestHub.BROKER_URL)
+                    "-rabbitmq-broker-url", TestHub.BROKER_URL, "-control-addr", "127.0.0.1:0")
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 awaitRegistered(hub, name);

@@ -93,10 +93,10 @@ class HubGrpcTest {
     void grpcurlListsDescribesAndCallsTheAgentsControlChannel() throws Exception {
         String name = agentName("ctl");
         try (TestHub hub = new TestHub(engine, HEARTBEAT, "127.0.0.1", 0);
-             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--rabbitmq-broker-url",
+             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--control-addr", "127.0.0.1:0", "--rabbitmq-broker-url",
                      TestHub.BROKER_URL, "--label", "site=lab", "--label", "rack=r7")) {
             String address = agent.controlAddress();
-            assertTrue(address.matches("127\\.0\\.0\\.1:\\d+"), "loopback and a real port by default: " + address);
+            assertTrue(address.matches("127\\.0\\.0\\.1:\\d+"), "loopback and the port the kernel chose: " + address);
             for (Grpcurl.Reflection reflection : Grpcurl.Reflection.values()) {
                 try (Grpcurl grpcurl = new Grpcurl(address, reflection)) {
                     List<String> services = grpcurl.list();
@@ -134,7 +134,7 @@ class HubGrpcTest {
     void theHubServesItsOwnServiceAndAsksAgentsOverTheirControlChannel() throws Exception {
         String name = agentName("bridge");
         try (TestHub hub = new TestHub(engine, HEARTBEAT, "127.0.0.1", 0);
-             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--rabbitmq-broker-url",
+             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--control-addr", "127.0.0.1:0", "--rabbitmq-broker-url",
                      TestHub.BROKER_URL, "--label", "site=lab");
              Grpcurl grpcurl = new Grpcurl(hub.addr(), Grpcurl.Reflection.V1)) {
             JsonNode conn = conns(http, hub, name);
@@ -175,7 +175,7 @@ class HubGrpcTest {
         String name = agentName("stream");
         String body = "{\"from\":[\"" + name + "\",\"hub\"],\"targets\":[\"127.0.0.1\",\"::1\"],\"count\":3,\"interval\":50}";
         try (TestHub hub = new TestHub(engine, HEARTBEAT, "127.0.0.1", 0);
-             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--rabbitmq-broker-url",
+             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--control-addr", "127.0.0.1:0", "--rabbitmq-broker-url",
                      TestHub.BROKER_URL);
              Grpcurl grpcurl = new Grpcurl(hub.addr(), Grpcurl.Reflection.V1)) {
             conns(http, hub, name);
@@ -217,7 +217,7 @@ class HubGrpcTest {
     void cancellingTheCallStopsTheProbesEverywhere() throws Exception {
         String name = agentName("cancel");
         try (TestHub hub = new TestHub(engine, HEARTBEAT, "127.0.0.1", 0);
-             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--rabbitmq-broker-url",
+             AgentMain agent = AgentMain.start("--node-name", name, "--addr", hub.addr(), "--control-addr", "127.0.0.1:0", "--rabbitmq-broker-url",
                      TestHub.BROKER_URL);
              Grpcurl grpcurl = new Grpcurl(hub.addr(), Grpcurl.Reflection.V1)) {
             conns(http, hub, name);
