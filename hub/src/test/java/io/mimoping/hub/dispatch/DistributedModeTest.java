@@ -79,7 +79,7 @@ class DistributedModeTest {
     }
 
     private static void awaitRegistered(TestHub hub, String... names) throws InterruptedException {
-        await("agents " + List.of(names) + " registered and consuming", Duration.ofSeconds(10), () -> {
+        await("agents " + List.of(names) + " registered and consuming", Duration.ofSeconds(30), () -> {
             for (String name : names) {
                 if (hub.registry.find(name).isEmpty() || consumers(Topology.agentQueue(name)) < 1) {
                     return false;
