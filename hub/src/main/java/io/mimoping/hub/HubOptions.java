@@ -1,5 +1,7 @@
 package io.mimoping.hub;
 
+import io.mimoping.hub.stream.StreamLimits;
+
 import java.time.Duration;
 import java.util.Map;
 
@@ -12,8 +14,10 @@ import java.util.Map;
  * @param heartbeat  how often the hub and its agents exchange heartbeats
  * @param brokerUrl  RabbitMQ URL for distributed mode; {@code null}: embedded mode (the hub pings alone)
  * @param help       whether usage was asked for
+ * @param streams    what tasks started with {@code POST /tasks} keep for their stream clients
  */
-record HubOptions(String host, int port, String agentToken, Duration heartbeat, String brokerUrl, boolean help) {
+record HubOptions(String host, int port, String agentToken, Duration heartbeat, String brokerUrl, boolean help,
+                  StreamLimits streams) {
 
     /** Environment variable holding the agent token; {@code --agent-token} wins over it. */
     static final String AGENT_TOKEN_ENV = "MIMOPING_AGENT_TOKEN";
@@ -31,6 +35,10 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
                                     neither set: any agent may register)
               --heartbeat MS        heartbeat interval with agents (default 5000); an agent silent for
                                     3 intervals is forgotten
+              --retain-events N     events kept per task for stream clients (default 100000)
+              --retain-bytes N      bytes of events kept per task (default 16777216); older events are
+                                    a 'gap' to clients that come back for them
+              --keep-finished S     seconds a finished task stays readable at /tasks (default 600)
               -h, --help            this text""";
 
     /** How long an agent may stay silent before the hub forgets it. */
@@ -44,11 +52,12 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
         String token = env.get(AGENT_TOKEN_ENV);
         Duration heartbeat = DEFAULT_HEARTBEAT;
         String broker = null;
+        StreamLimits streams = StreamLimits.DEFAULTS;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
                 case "-h", "--help", "-help" -> {
-                    return new HubOptions(host, port, null, heartbeat, null, true);
+                    return new HubOptions(host, port, null, heartbeat, null, true, streams);
                 }
                 case "--addr", "-addr" -> {
                     String addr = value(args, ++i, arg, "HOST:PORT");
@@ -90,6 +99,13 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
                     }
                     heartbeat = Duration.ofMillis(millis);
                 }
+                case "--retain-events", "-retain-events" -> streams = streams.withRetention(
+                        (int) number(value(args, ++i, arg, "N"), arg, 1, 100_000_000),
+                        streams.retainBytes(), streams.keepFinished());
+                case "--retain-bytes", "-retain-bytes" -> streams = streams.withRetention(streams.retainEvents(),
+                        number(value(args, ++i, arg, "N"), arg, 1, 1L << 40), streams.keepFinished());
+                case "--keep-finished", "-keep-finished" -> streams = streams.withRetention(streams.retainEvents(),
+                        streams.retainBytes(), Duration.ofSeconds(number(value(args, ++i, arg, "S"), arg, 0, 604_800)));
                 default -> throw new IllegalArgumentException("unknown option '" + arg + "'");
             }
         }
@@ -97,7 +113,20 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
             throw new IllegalArgumentException("the agent token must not be empty (unset "
                     + AGENT_TOKEN_ENV + " or omit --agent-token to let any agent register)");
         }
-        return new HubOptions(host, port, token, heartbeat, broker, false);
+        return new HubOptions(host, port, token, heartbeat, broker, false, streams);
+    }
+
+    private static long number(String text, String option, long min, long max) {
+        long value;
+        try {
+            value = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be a number, got '" + text + "'");
+        }
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + " must be " + min + ".." + max + ", got " + value);
+        }
+        return value;
     }
 
     private static String value(String[] args, int i, String option, String what) {

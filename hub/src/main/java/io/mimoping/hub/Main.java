@@ -11,7 +11,10 @@ import io.helidon.webserver.WebServerConfig;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.hub.http.AgentsService;
+import io.mimoping.hub.http.ClientApi;
 import io.mimoping.hub.http.ErrorResponses;
+import io.mimoping.hub.http.TaskSocket;
+import io.mimoping.hub.stream.TaskStore;
 import io.mimoping.hub.http.PingTaskService;
 import io.mimoping.hub.task.TaskRunner;
 import io.mimoping.hub.ws.AgentEndpoint;
@@ -19,6 +22,7 @@ import io.mimoping.hub.ws.AgentRegistry;
 
 import java.io.PrintStream;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 
@@ -68,7 +72,7 @@ public final class Main {
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
         setup(builder, new HubSetup(engine, agents,
-                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name))));
+                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name)), options.streams()));
         WebServer server = builder.build().start();
         Broker connection = broker;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -86,12 +90,15 @@ public final class Main {
     /** Routes and handlers of the hub; tests set up their servers with it too. */
     public static void setup(WebServerConfig.Builder server, HubSetup hub) {
         TaskRunner runner = new TaskRunner(hub.engine(), hub.directory(), KEEP_ALIVE);
+        TaskStore tasks = new TaskStore(new TaskRunner(hub.engine(), hub.directory(), null), hub.streams(),
+                Clock.systemUTC());
         server.routing(routing -> {
             ErrorResponses.register(routing);
             routing.register(new PingTaskService(runner));
             routing.register(new AgentsService(hub.agents()));
+            ClientApi.register(routing, tasks);
         });
-        server.addRouting(AgentEndpoint.routing(hub.agents()));
+        server.addRouting(TaskSocket.routing(AgentEndpoint.routing(hub.agents()), tasks));
     }
 
     /** A broker URL without its password, for logs. */
@@ -118,6 +125,7 @@ public final class Main {
         out.println("  agents register at ws://" + shown + ":" + port + AgentEndpoint.PATH + " ("
                 + (agents.tokenRequired() ? "agent token required" : "no agent token: any agent may register")
                 + ", heartbeat " + agents.heartbeat().toMillis() + " ms)");
+        out.println("  dashboard: http://" + shown + ":" + port + "/   API: http://" + shown + ":" + port + "/openapi.yaml");
         out.println("  try: curl -N -H 'Content-Type: application/json' -d '{\"targets\":[\"127.0.0.1\",\"::1\"],"
                 + "\"count\":5,\"interval\":200}' http://" + shown + ":" + port + "/ping-task");
     }

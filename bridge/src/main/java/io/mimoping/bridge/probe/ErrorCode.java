@@ -15,7 +15,9 @@ public enum ErrorCode {
     /** The kernel refused to send a probe (no route, unreachable network, ...). */
     SEND_FAILED("send_failed"),
     /** The pinging side shut down while the task ran; its probes in flight have no outcome. */
-    ENGINE_STOPPED("engine_stopped");
+    ENGINE_STOPPED("engine_stopped"),
+    /** A client cancelled the task ({@code DELETE /tasks/{id}}): no probe is sent after it. */
+    CANCELLED("cancelled");
 
     private final String wireName;
 

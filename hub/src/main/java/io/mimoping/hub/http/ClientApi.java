@@ -1,0 +1,29 @@
+package io.mimoping.hub.http;
+
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.staticcontent.ClasspathHandlerConfig;
+import io.helidon.webserver.staticcontent.StaticContentFeature;
+import io.mimoping.hub.stream.TaskStore;
+
+/**
+ * What the hub serves to people and their programs beside the seed's API: background tasks and their
+ * streams ({@link TasksService}, {@link TaskSocket}), the dashboard at {@code /}, the OpenAPI document at
+ * {@code /openapi.yaml} with its browser at {@code /api/}, all from the classpath (no network needed).
+ */
+public final class ClientApi {
+
+    private ClientApi() {
+    }
+
+    public static void register(HttpRouting.Builder routing, TaskStore tasks) {
+        routing.register(new TasksService(tasks));
+        routing.register(TaskSocket.refusals(tasks));
+        routing.register("/webjars", StaticContentFeature.createService(ClasspathHandlerConfig.builder()
+                .location("META-INF/resources/webjars")
+                .build()));
+        routing.register("/", StaticContentFeature.createService(ClasspathHandlerConfig.builder()
+                .location("web")
+                .welcome("index.html")
+                .build()));
+    }
+}
