@@ -1,5 +1,6 @@
 package io.mimoping.hub.http;
 
+import io.helidon.common.media.type.MediaTypes;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.staticcontent.ClasspathHandlerConfig;
 import io.helidon.webserver.staticcontent.StaticContentFeature;
@@ -24,6 +25,7 @@ public final class ClientApi {
         routing.register("/", StaticContentFeature.createService(ClasspathHandlerConfig.builder()
                 .location("web")
                 .welcome("index.html")
+                .putContentType("yaml", MediaTypes.create("application/yaml"))
                 .build()));
     }
 }

@@ -10,6 +10,7 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.websocket.WsRouting;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
@@ -33,8 +34,9 @@ import java.util.logging.Logger;
  * {@code ?cursor=N} (default 0). Past retention the first frame is a {@code gap} event. The hub closes with
  * {@value #NORMAL} after the task's {@code end}; {@value #TOO_BIG} when the client sends more than
  * {@value #MAX_MESSAGE} bytes in a message (it has nothing to say); {@value #UNSUPPORTED} for binary;
- * {@value #TIMEOUT} when it answered no ping for {@link io.mimoping.hub.stream.StreamLimits#clientTimeout()}
- * (the reason names the cursor to resume from). A client that takes no frame for that long is cut off.
+ * {@value #TIMEOUT} when, while no event was due, it answered no ping for
+ * {@link io.mimoping.hub.stream.StreamLimits#clientTimeout()} (the reason names the cursor to resume from).
+ * A client that takes no frame for that long is cut off (its socket is full: no close frame can reach it).
  * An unknown task or a bad cursor opens the connection and closes it at once with 4000 + the HTTP status
  * ({@code 4404}, {@code 4400}) and the reason, which browsers can show (they never see a refused upgrade's
  * status); a plain HTTP {@code GET} of the path answers the same as {@code {"error":…}}.
@@ -63,6 +65,7 @@ public final class TaskSocket implements WsListener {
     private Thread pump;
     private int received;
     private volatile boolean closed;
+    /** When the client last showed it is there: a frame from it, or a frame to it that its socket took. */
     private volatile long lastHeard = System.nanoTime();
     /** When the frame being sent started to be sent; 0 when none is. */
     private volatile long sendingSince;
@@ -229,6 +232,8 @@ public final class TaskSocket implements WsListener {
             sendingSince = System.nanoTime();
             session.send(text, true);
             sendingSince = 0;
+            // socket buffers are bounded: a client whose frames keep being taken is reading them
+            lastHeard = System.nanoTime();
         }
     }
 
@@ -248,7 +253,11 @@ public final class TaskSocket implements WsListener {
             LOG.info(() -> "cut off a WebSocket client of task " + task.id() + ": it took no frame for "
                     + store.limits().clientTimeout().toMillis() + " ms");
             closed = true;
-            session.terminate();
+            // interrupting a virtual thread blocked on a socket closes the socket: the stuck write ends
+            pump.interrupt();
+            if (session instanceof ServerConnection connection) {
+                connection.close(true);
+            }
             return false;
         }
         return !closed;
