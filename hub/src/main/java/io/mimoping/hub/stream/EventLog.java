@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * One task's events as JSON (UTF-8, no line end), numbered by cursor from 0: the newest kept, within a
@@ -90,28 +91,22 @@ public final class EventLog {
 
     /** The cursor the next event will have (the number of events so far). */
     public long next() {
-        lock.lock();
-        try {
-            return first + size;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> first + size);
     }
 
     /** The cursor of the oldest event kept. */
     public long first() {
-        lock.lock();
-        try {
-            return first;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> first);
     }
 
     public boolean ended() {
+        return locked(() -> ended);
+    }
+
+    private <T> T locked(Supplier<T> read) {
         lock.lock();
         try {
-            return ended;
+            return read.get();
         } finally {
             lock.unlock();
         }

@@ -4,10 +4,7 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.testing.junit5.ServerTest;
 import io.helidon.webserver.testing.junit5.SetUpServer;
-import io.mimoping.agent.engine.IcmpEngine;
-import io.mimoping.hub.HubSetup;
-import io.mimoping.hub.Main;
-import io.mimoping.hub.ws.AgentRegistry;
+import io.mimoping.hub.stream.StreamLimits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,8 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class DashboardTest {
 
-    private static IcmpEngine engine;
-    private static AgentRegistry agents;
+    private static final EmbeddedHub HUB = new EmbeddedHub();
 
     private final WebServer server;
     private ChromeDriver browser;
@@ -54,15 +50,12 @@ class DashboardTest {
 
     @SetUpServer
     static void server(WebServerConfig.Builder builder) {
-        engine = IcmpEngine.open();
-        agents = new AgentRegistry("hub-test", Duration.ofSeconds(5), Duration.ofSeconds(15), null);
-        Main.setup(builder, new HubSetup(engine, agents));
+        HUB.setup(builder, StreamLimits.DEFAULTS);
     }
 
     @AfterAll
     static void close() {
-        agents.close();
-        engine.close();
+        HUB.close();
     }
 
     @BeforeEach

@@ -5,12 +5,7 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.testing.junit5.ServerTest;
 import io.helidon.webserver.testing.junit5.SetUpServer;
-import io.mimoping.agent.engine.IcmpEngine;
-import io.mimoping.hub.HubSetup;
-import io.mimoping.hub.Main;
 import io.mimoping.hub.stream.StreamLimits;
-import io.mimoping.hub.task.AgentDirectory;
-import io.mimoping.hub.ws.AgentRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,8 +54,7 @@ class TaskStreamsTest {
     static final StreamLimits LIMITS =
             new StreamLimits(RETAINED, 4L << 20, Duration.ofMinutes(10), 100, Duration.ofSeconds(3));
 
-    private static IcmpEngine engine;
-    private static AgentRegistry agents;
+    private static final EmbeddedHub HUB = new EmbeddedHub();
 
     private final WebServer server;
     private StreamClients clients;
@@ -72,9 +66,7 @@ class TaskStreamsTest {
 
     @SetUpServer
     static void server(WebServerConfig.Builder builder) {
-        engine = IcmpEngine.open();
-        agents = new AgentRegistry("hub-test", Duration.ofSeconds(5), Duration.ofSeconds(15), null);
-        Main.setup(builder, new HubSetup(engine, agents, AgentDirectory.NONE, LIMITS));
+        HUB.setup(builder, LIMITS);
         // a fixed send buffer (no autotuning up to 4 MiB): a client that stops reading holds up the hub's writes
         // after some 100 KiB instead of after the whole slow-client test task
         builder.connectionOptions(options -> options.socketSendBufferSize(64 * 1024));
@@ -82,8 +74,7 @@ class TaskStreamsTest {
 
     @AfterAll
     static void close() {
-        agents.close();
-        engine.close();
+        HUB.close();
     }
 
     @BeforeEach
