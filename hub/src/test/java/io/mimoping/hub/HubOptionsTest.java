@@ -1,5 +1,6 @@
 package io.mimoping.hub;
 
+import io.mimoping.hub.stream.StreamLimits;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -57,5 +58,20 @@ class HubOptionsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HubOptions.parse(args, NO_ENV));
             assertTrue(e.getMessage().contains(args[0]), e.getMessage());
         }
+    }
+
+    @Test
+    void streamRetentionIsConfigurable() {
+        assertEquals(StreamLimits.DEFAULTS, HubOptions.parse(new String[0], NO_ENV).streams());
+        StreamLimits limits = HubOptions.parse(new String[] {"--retain-events", "500", "--retain-bytes", "65536",
+                "--keep-finished", "30"}, NO_ENV).streams();
+        assertEquals(500, limits.retainEvents());
+        assertEquals(65_536, limits.retainBytes());
+        assertEquals(Duration.ofSeconds(30), limits.keepFinished());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[] {"--retain-events", "0"}, NO_ENV));
+        assertTrue(e.getMessage().contains("--retain-events must be 1.."), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> HubOptions.parse(new String[] {"--retain-bytes", "lots"}, NO_ENV));
+        assertTrue(e.getMessage().contains("--retain-bytes must be a number"), e.getMessage());
     }
 }
