@@ -1,7 +1,11 @@
 package io.mimoping.hub.http;
 
 import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.staticcontent.ClasspathHandlerConfig;
 import io.helidon.webserver.staticcontent.StaticContentFeature;
 import io.mimoping.hub.stream.TaskStore;
@@ -19,6 +23,8 @@ public final class ClientApi {
     public static void register(HttpRouting.Builder routing, TaskStore tasks) {
         routing.register(new TasksService(tasks));
         routing.register(TaskSocket.refusals(tasks));
+        // a welcome file is found in a classpath folder, not in one inside a jar: the API page is named
+        routing.get("/api", ClientApi::toApiPage).get("/api/", ClientApi::toApiPage);
         routing.register("/webjars", StaticContentFeature.createService(ClasspathHandlerConfig.builder()
                 .location("META-INF/resources/webjars")
                 .build()));
@@ -27,5 +33,9 @@ public final class ClientApi {
                 .welcome("index.html")
                 .putContentType("yaml", MediaTypes.create("application/yaml"))
                 .build()));
+    }
+
+    private static void toApiPage(ServerRequest req, ServerResponse res) {
+        res.status(Status.FOUND_302).header(HeaderNames.LOCATION, "/api/index.html").send();
     }
 }

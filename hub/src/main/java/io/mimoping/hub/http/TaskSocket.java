@@ -17,6 +17,7 @@ import io.helidon.websocket.WsSession;
 import io.helidon.websocket.WsUpgradeException;
 import io.mimoping.hub.event.EventWriter;
 import io.mimoping.hub.stream.EventLog;
+import io.mimoping.hub.stream.StallWatch;
 import io.mimoping.hub.stream.StreamedTask;
 import io.mimoping.hub.stream.TaskStore;
 import io.mimoping.hub.ws.AgentEndpoint;
@@ -67,8 +68,7 @@ public final class TaskSocket implements WsListener {
     private volatile boolean closed;
     /** When the client last showed it is there: a frame from it, or a frame to it that its socket took. */
     private volatile long lastHeard = System.nanoTime();
-    /** When the frame being sent started to be sent; 0 when none is. */
-    private volatile long sendingSince;
+    private StallWatch stalls;
 
     private TaskSocket(TaskStore store) {
         this.store = store;
@@ -138,9 +138,9 @@ public final class TaskSocket implements WsListener {
             session.close(4000 + refusal.status().code(), AgentEndpoint.closeReason(refusal.getMessage()));
             return;
         }
-        pump = Thread.ofVirtual().name("ws-" + task.id()).start(this::pump);
-        Duration timeout = store.limits().clientTimeout();
-        store.every(timeout.dividedBy(4), this::watch);
+        pump = Thread.ofVirtual().name("ws-" + task.id()).unstarted(this::pump);
+        stalls = new StallWatch(store, "a WebSocket client of task " + task.id(), this::cutOff);
+        pump.start();
     }
 
     @Override
@@ -178,6 +178,9 @@ public final class TaskSocket implements WsListener {
 
     private void ended() {
         closed = true;
+        if (stalls != null) {
+            stalls.done();
+        }
         if (pump != null) {
             pump.interrupt();
         }
@@ -229,9 +232,9 @@ public final class TaskSocket implements WsListener {
             if (closed) {
                 return;
             }
-            sendingSince = System.nanoTime();
+            stalls.writing();
             session.send(text, true);
-            sendingSince = 0;
+            stalls.written();
             // socket buffers are bounded: a client whose frames keep being taken is reading them
             lastHeard = System.nanoTime();
         }
@@ -246,21 +249,13 @@ public final class TaskSocket implements WsListener {
         }
     }
 
-    /** Cuts off a client that has taken no frame for the client timeout: its frames cannot be delivered. */
-    private boolean watch() {
-        long since = sendingSince;
-        if (since != 0 && System.nanoTime() - since > store.limits().clientTimeout().toNanos()) {
-            LOG.info(() -> "cut off a WebSocket client of task " + task.id() + ": it took no frame for "
-                    + store.limits().clientTimeout().toMillis() + " ms");
-            closed = true;
-            // interrupting a virtual thread blocked on a socket closes the socket: the stuck write ends
-            pump.interrupt();
-            if (session instanceof ServerConnection connection) {
-                connection.close(true);
-            }
-            return false;
+    /** Ends the connection of a client that has taken no frame for the client timeout (never blocks). */
+    private void cutOff() {
+        closed = true;
+        pump.interrupt();
+        if (session instanceof ServerConnection connection) {
+            connection.close(true);
         }
-        return !closed;
     }
 
     /** Plain HTTP on the WebSocket path: the upgrade was refused (or not asked for); says why. */

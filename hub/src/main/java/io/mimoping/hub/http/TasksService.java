@@ -15,6 +15,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.hub.event.EventWriter;
 import io.mimoping.hub.stream.EventLog;
+import io.mimoping.hub.stream.StallWatch;
 import io.mimoping.hub.stream.StreamedTask;
 import io.mimoping.hub.stream.TaskStore;
 import io.mimoping.hub.task.TaskRequest;
@@ -144,6 +145,10 @@ public final class TasksService implements HttpService {
         res.send(body.toString());
     }
 
+    /**
+     * Streams from {@code from} on to the task's end. A client whose socket takes nothing for the client
+     * timeout is cut off (the stall watch interrupts this virtual thread, which closes its socket).
+     */
     private void streamSse(StreamedTask task, long from, ServerResponse res) throws InterruptedException {
         EventLog log = task.events();
         if (log.ended() && from == log.next()) {
@@ -155,8 +160,11 @@ public final class TasksService implements HttpService {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
         res.header(HeaderNames.create("X-Accel-Buffering"), "no");
+        Thread writer = Thread.currentThread();
+        StallWatch stalls = new StallWatch(store, "an SSE client of task " + task.id(), writer::interrupt);
         try (OutputStream out = new BufferedOutputStream(res.outputStream(), 64 * 1024)) {
             while (true) {
+                stalls.writing();
                 if (batch.gap() != null) {
                     byte[] gap = EventWriter.gap(task.id(), batch.gap().from(), batch.gap().to());
                     writeSse(out, batch.gap().to(), gap, gap.length - 1);
@@ -169,6 +177,7 @@ public final class TasksService implements HttpService {
                     out.write(SSE_COMMENT);
                 }
                 out.flush();
+                stalls.written();
                 if (batch.ended()) {
                     return;
                 }
@@ -176,6 +185,11 @@ public final class TasksService implements HttpService {
             }
         } catch (IOException | UncheckedIOException e) {
             LOG.log(Level.FINE, e, () -> "an SSE client of task " + task.id() + " went away");
+        } catch (InterruptedException e) {
+            // cut off by the stall watch (the socket is closed): the client resumes with Last-Event-ID
+            LOG.log(Level.FINE, e, () -> "an SSE client of task " + task.id() + " was cut off");
+        } finally {
+            stalls.done();
         }
     }
 
