@@ -104,6 +104,7 @@ class TaskView {
         break;
     }
     this.dirty = true;
+    if (ev.type === 'end') this.render(); // the chart and table are final when the state says so
   }
 
   error(d, from) {

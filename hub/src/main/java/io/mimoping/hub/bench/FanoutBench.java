@@ -67,7 +67,7 @@ public final class FanoutBench {
                 list.add("127.8." + (t / 250) + "." + (t % 250 + 1));
             }
             String id = start(http, base, "{\"targets\":" + list + ",\"count\":" + count + ",\"interval\":5}");
-            long events = awaitEnd(http, base, id);
+            long events = longPoll(http, base, id); // waits until the task has ended: its number of events
             System.out.printf("fanout: one task of %d events (%d loopback targets x %d probes), hub pid %d; each client"
                     + " reads it all from cursor 0%n", events, targets, count, hub.pid());
             System.out.printf("%-10s %7s %14s %12s %10s %12s%n", "transport", "clients", "events/s", "seconds",
@@ -133,18 +133,6 @@ public final class FanoutBench {
         return m.group(1);
     }
 
-    /** Waits until the task has ended; the number of its events. */
-    private static long awaitEnd(HttpClient http, String base, String id) throws IOException, InterruptedException {
-        long cursor = 0;
-        while (true) {
-            Matcher m = next(get(http, base + "/tasks/" + id + "/events?cursor=" + cursor + "&wait=25s"));
-            cursor = Long.parseLong(m.group(1));
-            if (m.group(2).equals("true")) {
-                return cursor;
-            }
-        }
-    }
-
     private static String get(HttpClient http, String uri) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
@@ -196,6 +184,7 @@ public final class FanoutBench {
         return events;
     }
 
+    /** Long-polls the whole task; the number of its events. */
     private static long longPoll(HttpClient http, String base, String id) throws IOException, InterruptedException {
         long cursor = 0;
         while (true) {
