@@ -18,6 +18,8 @@ function el(tag, attrs, ...children) {
 
 const ms = (v) => (v === undefined || v === null || Number.isNaN(v)) ? '–' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0);
 
+const plural = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
+
 function percentile(sorted, p) {
   if (!sorted.length) return undefined;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))];
@@ -99,7 +101,8 @@ class TaskView {
       case 'end':
         this.source.close();
         this.setState(this.cancelled ? 'cancelled' : 'finished',
-          d.sent + ' sent, ' + d.received + ' received, ' + d.timeouts + ' timeouts, ' + d.errors + ' errors in ' + (d.duration_ms / 1000).toFixed(1) + ' s');
+          d.sent + ' sent, ' + d.received + ' received, ' + plural(d.timeouts, 'timeout') + ', ' + plural(d.errors, 'error')
+          + ' in ' + (d.duration_ms / 1000).toFixed(1) + ' s');
         refreshTasks();
         break;
     }
@@ -238,7 +241,11 @@ async function refreshAgents() {
     list.replaceChildren(el('li', {}, el('span', {class: 'name'}, 'hub'), el('span', {class: 'muted'}, ' this host')));
     for (const a of agents) {
       const box = el('div', {class: 'chips'});
-      for (const [k, v] of Object.entries(a)) if (k !== 'name') chips(k, v, box);
+      for (const [k, v] of Object.entries(a)) {
+        if (k === 'name' || v === null) continue;
+        if (k === 'connected_since') chips('since', new Date(v).toLocaleTimeString(), box);
+        else chips(k, v, box);
+      }
       list.append(el('li', {'data-agent': a.name}, el('span', {class: 'name'}, a.name), box));
     }
     $('agent-count').textContent = agents.length + ' connected';

@@ -20,6 +20,9 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,10 +102,20 @@ class DashboardTest {
 
     @Test
     void aTaskStartedFromThePageFillsTheChartAndStatsLiveAndShowsAnUnknownAgent() throws Exception {
+        // an agent registers over /ws as agents do: the page lists it with what /conns says about it
+        HttpClient http = HttpClient.newHttpClient();
+        WebSocket agent = http.newWebSocketBuilder()
+                .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/ws"), new WebSocket.Listener() { })
+                .join();
+        agent.sendText("{\"type\":\"register\",\"name\":\"lab-agent\",\"version\":\"9.9.9\","
+                + "\"labels\":{\"site\":\"lab\"}}", true).join();
         browser.get(url("/"));
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(50));
         wait.until(b -> b.findElement(By.id("hub-status")).getText().contains("up"));
         assertEquals("hub", browser.findElement(By.cssSelector("#agents li .name")).getText(), "the hub itself is listed");
+        WebElement listed = wait.until(b -> b.findElement(By.cssSelector("#agents li[data-agent=lab-agent]")));
+        assertTrue(listed.getText().contains("9.9.9"), listed.getText());
+        assertTrue(listed.getText().contains("labels.site lab"), listed.getText());
 
         fill("targets", "127.0.0.1\n::1");
         fill("from", "hub, ghost");
@@ -138,6 +151,8 @@ class DashboardTest {
                 browser.findElement(By.id("task-progress")).getText());
         wait.until(b -> !b.findElements(By.cssSelector("#tasks li .badge.finished")).isEmpty());
         screenshot("dashboard.png");
+        agent.abort();
+        http.shutdownNow();
     }
 
     @Test
