@@ -4,6 +4,7 @@ import io.mimoping.agent.config.HostPort;
 import io.mimoping.agent.config.LogFormat;
 import io.mimoping.agent.config.Settings;
 import io.mimoping.agent.config.Settings.Key;
+import io.mimoping.hub.stream.StreamLimits;
 
 import java.time.Duration;
 import java.util.List;
@@ -20,9 +21,10 @@ import java.util.Map;
  * @param brokerUrl  RabbitMQ URL for distributed mode; {@code null}: embedded mode (the hub pings alone)
  * @param logFormat  how the hub logs
  * @param help       whether usage was asked for
+ * @param streams    what tasks started with {@code POST /tasks} keep for their stream clients
  */
 record HubOptions(String host, int port, String agentToken, Duration heartbeat, String brokerUrl, LogFormat logFormat,
-                  boolean help) {
+                  boolean help, StreamLimits streams) {
 
     /** Environment variable holding the agent token; {@code --agent-token} wins over it. */
     static final String AGENT_TOKEN_ENV = "MIMOPING_AGENT_TOKEN";
@@ -39,7 +41,16 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
             "heartbeat interval with agents, 10..600000; an agent silent for 3 intervals is forgotten");
     static final Key LOG_FORMAT = new Key("log-format", "MIMOPING_LOG_FORMAT", "text|json", "text",
             "log lines as text, or one JSON object a line");
-    static final List<Key> KEYS = List.of(ADDR, BROKER, AGENT_TOKEN, HEARTBEAT, LOG_FORMAT);
+    static final Key RETAIN_EVENTS = new Key("retain-events", "MIMOPING_RETAIN_EVENTS", "N",
+            String.valueOf(StreamLimits.DEFAULTS.retainEvents()), "events kept per task for stream clients, 1..100000000");
+    static final Key RETAIN_BYTES = new Key("retain-bytes", "MIMOPING_RETAIN_BYTES", "N",
+            String.valueOf(StreamLimits.DEFAULTS.retainBytes()),
+            "bytes of events kept per task; older events are a 'gap' to clients that come back for them");
+    static final Key KEEP_FINISHED = new Key("keep-finished", "MIMOPING_KEEP_FINISHED", "S",
+            String.valueOf(StreamLimits.DEFAULTS.keepFinished().toSeconds()),
+            "seconds a finished task stays readable at /tasks, 0..604800");
+    static final List<Key> KEYS = List.of(ADDR, BROKER, AGENT_TOKEN, HEARTBEAT, LOG_FORMAT, RETAIN_EVENTS, RETAIN_BYTES,
+            KEEP_FINISHED);
 
     static final String USAGE = Settings.usage("usage: mimoping hub [OPTIONS]", KEYS);
 
@@ -55,6 +66,10 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
         return new HubOptions(addr.host(), addr.port(), settings.get(AGENT_TOKEN.name(), Settings::nonEmpty),
                 settings.get(HEARTBEAT.name(), Settings.millis(10, 600_000)),
                 settings.get(BROKER.name(), Settings::brokerUrl),
-                settings.get(LOG_FORMAT.name(), Settings::logFormat), settings.help());
+                settings.get(LOG_FORMAT.name(), Settings::logFormat), settings.help(),
+                StreamLimits.DEFAULTS.withRetention(
+                        settings.get(RETAIN_EVENTS.name(), Settings.number(1, 100_000_000)).intValue(),
+                        settings.get(RETAIN_BYTES.name(), Settings.number(1, 1L << 40)),
+                        Duration.ofSeconds(settings.get(KEEP_FINISHED.name(), Settings.number(0, 604_800)))));
     }
 }

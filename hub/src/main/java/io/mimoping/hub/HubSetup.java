@@ -1,6 +1,7 @@
 package io.mimoping.hub;
 
 import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.hub.stream.StreamLimits;
 import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.ws.AgentRegistry;
 
@@ -13,13 +14,20 @@ import java.util.Objects;
  * @param engine    the hub's own probe engine
  * @param agents    the agents registered over {@code /ws}
  * @param directory the pinging side behind an agent name ({@link AgentDirectory#NONE} in embedded mode)
+ * @param streams   what tasks started with {@code POST /tasks} keep for their stream clients
  */
-public record HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory) {
+public record HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory, StreamLimits streams) {
 
     public HubSetup {
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(agents, "agents");
         Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(streams, "streams");
+    }
+
+    /** With the default stream limits. */
+    public HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory) {
+        this(engine, agents, directory, StreamLimits.DEFAULTS);
     }
 
     /** Embedded mode: no broker, so no agent can take part in a task. */

@@ -1,39 +1,42 @@
 package io.mimoping.hub;
 
-import io.mimoping.hub.task.AgentDirectory;
-import java.util.Optional;
-import io.mimoping.hub.dispatch.Dispatcher;
-import io.mimoping.bridge.amqp.BrokerException;
-import io.mimoping.bridge.amqp.Broker;
 import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
-import io.mimoping.agent.engine.IcmpEngine;
-import io.mimoping.agent.icmp.IcmpFamily;
-import io.mimoping.hub.control.AgentControls;
-import io.mimoping.hub.grpc.HubService;
-import io.mimoping.hub.http.AgentsService;
-import io.mimoping.hub.http.ErrorResponses;
-import io.mimoping.hub.http.PingTaskService;
-import io.mimoping.hub.task.TaskRunner;
-import io.mimoping.hub.ws.AgentEndpoint;
-import io.mimoping.hub.ws.AgentRegistry;
-
 import io.helidon.webserver.http.HttpRouting;
 import io.mimoping.agent.config.LogFormat;
+import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.observe.EngineMetrics;
 import io.mimoping.agent.observe.JsonLogFormatter;
 import io.mimoping.agent.observe.Metrics;
 import io.mimoping.agent.systemd.ServiceLoop;
 import io.mimoping.agent.systemd.ServiceNotifier;
+import io.mimoping.bridge.amqp.Broker;
+import io.mimoping.bridge.amqp.BrokerException;
+import io.mimoping.hub.control.AgentControls;
+import io.mimoping.hub.dispatch.Dispatcher;
+import io.mimoping.hub.grpc.HubService;
+import io.mimoping.hub.http.AgentsService;
+import io.mimoping.hub.http.ClientApi;
+import io.mimoping.hub.http.ErrorResponses;
+import io.mimoping.hub.http.PingTaskService;
+import io.mimoping.hub.http.TaskSocket;
 import io.mimoping.hub.observe.HubObservation;
+import io.mimoping.hub.stream.TaskStore;
+import io.mimoping.hub.task.AgentDirectory;
+import io.mimoping.hub.task.TaskRunner;
+import io.mimoping.hub.ws.AgentEndpoint;
+import io.mimoping.hub.ws.AgentRegistry;
 
 import java.io.PrintStream;
-import java.util.Map;
-import java.util.function.Consumer;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /** Starts the hub: wires the engine, the agent registry, the task runner and the routes, and nothing else. */
 public final class Main {
@@ -89,7 +92,7 @@ public final class Main {
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
         setup(builder, new HubSetup(engineMetrics.counting(), agents,
-                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name))),
+                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name)), options.streams()),
                 observation::routing);
         WebServer server = builder.build().start();
         ServiceLoop service = new ServiceLoop(notifier, () -> observation.health(server)).start();
@@ -119,14 +122,17 @@ public final class Main {
      */
     public static void setup(WebServerConfig.Builder server, HubSetup hub, Consumer<HttpRouting.Builder> more) {
         AgentControls controls = AgentControls.watch(hub.agents());
-        TaskRunner runner = new TaskRunner(hub.engine(), controls.directory(hub.directory()), KEEP_ALIVE);
+        AgentDirectory directory = controls.directory(hub.directory());
+        TaskRunner runner = new TaskRunner(hub.engine(), directory, KEEP_ALIVE);
+        TaskStore tasks = new TaskStore(new TaskRunner(hub.engine(), directory, null), hub.streams(), Clock.systemUTC());
         server.routing(routing -> {
             ErrorResponses.register(routing);
             routing.register(new PingTaskService(runner));
             routing.register(new AgentsService(hub.agents(), controls));
+            ClientApi.register(routing, tasks);
             more.accept(routing);
         });
-        server.addRouting(AgentEndpoint.routing(hub.agents()));
+        server.addRouting(TaskSocket.routing(AgentEndpoint.routing(hub.agents()), tasks));
         HubService.register(server, runner, hub.agents(), controls);
     }
 
@@ -156,6 +162,7 @@ public final class Main {
                 + ", heartbeat " + agents.heartbeat().toMillis() + " ms)");
         out.println("  gRPC (mimoping.v1.Hub, with reflection) on the same port: grpcurl -plaintext " + shown + ":" + port
                 + " list");
+        out.println("  dashboard: http://" + shown + ":" + port + "/   API: http://" + shown + ":" + port + "/openapi.yaml");
         out.println("  try: curl -N -H 'Content-Type: application/json' -d '{\"targets\":[\"127.0.0.1\",\"::1\"],"
                 + "\"count\":5,\"interval\":200}' http://" + shown + ":" + port + "/ping-task");
     }

@@ -2,6 +2,7 @@ package io.mimoping.hub;
 
 import io.mimoping.agent.config.LogFormat;
 import io.mimoping.agent.config.Settings;
+import io.mimoping.hub.stream.StreamLimits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,7 +94,7 @@ class HubOptionsTest {
     @Test
     void everyInvalidValueIsRefusedNamingItsKeyWhereverItWasSet() throws IOException {
         Map<String, String> cases = Map.of("addr", "nowhere", "rabbitmq-broker-url", "http://x", "agent-token", "",
-                "heartbeat", "5", "log-format", "xml");
+                "heartbeat", "5", "log-format", "xml", "retain-events", "0", "retain-bytes", "lots", "keep-finished", "-1");
         for (var entry : cases.entrySet()) {
             String key = entry.getKey();
             String env = key.equals("agent-token") ? HubOptions.AGENT_TOKEN_ENV
@@ -110,5 +111,20 @@ class HubOptionsTest {
                     () -> HubOptions.parse(new String[0], Map.of(env, entry.getValue())));
             assertTrue(e.getMessage().startsWith(env + " "), e.getMessage());
         }
+    }
+
+    @Test
+    void streamRetentionIsConfigurable() {
+        assertEquals(StreamLimits.DEFAULTS, HubOptions.parse(new String[0], NO_ENV).streams());
+        StreamLimits limits = HubOptions.parse(new String[] {"--retain-events", "500", "--retain-bytes", "65536",
+                "--keep-finished", "30"}, NO_ENV).streams();
+        assertEquals(500, limits.retainEvents());
+        assertEquals(65_536, limits.retainBytes());
+        assertEquals(Duration.ofSeconds(30), limits.keepFinished());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[] {"--retain-events", "0"}, NO_ENV));
+        assertTrue(e.getMessage().contains("--retain-events must be 1.."), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> HubOptions.parse(new String[] {"--retain-bytes", "lots"}, NO_ENV));
+        assertTrue(e.getMessage().contains("--retain-bytes must be a whole number"), e.getMessage());
     }
 }

@@ -234,19 +234,28 @@ public final class Settings {
         return new HostPort(host.isEmpty() ? "0.0.0.0" : host, port);
     }
 
+    /** A whole number within bounds. */
+    public static Function<String, Long> number(long min, long max) {
+        return bounded(min, max, "a whole number", "");
+    }
+
     /** A duration in whole milliseconds within bounds. */
     public static Function<String, Duration> millis(long min, long max) {
+        return bounded(min, max, "a number of ms", " ms").andThen(Duration::ofMillis);
+    }
+
+    private static Function<String, Long> bounded(long min, long max, String what, String unit) {
         return text -> {
-            long ms;
+            long n;
             try {
-                ms = Long.parseLong(text.strip());
+                n = Long.parseLong(text.strip());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("must be a number of ms, got '" + text + "'");
+                throw new IllegalArgumentException("must be " + what + ", got '" + text + "'");
             }
-            if (ms < min || ms > max) {
-                throw new IllegalArgumentException("must be " + min + ".." + max + " ms, got " + ms);
+            if (n < min || n > max) {
+                throw new IllegalArgumentException("must be " + min + ".." + max + unit + ", got " + n);
             }
-            return Duration.ofMillis(ms);
+            return n;
         };
     }
 

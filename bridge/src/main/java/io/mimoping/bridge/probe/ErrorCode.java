@@ -17,7 +17,9 @@ public enum ErrorCode {
     /** The pinging side cannot send ICMP of the target's address family (its control channel said so). */
     UNSUPPORTED("unsupported"),
     /** The pinging side shut down while the task ran; its probes in flight have no outcome. */
-    ENGINE_STOPPED("engine_stopped");
+    ENGINE_STOPPED("engine_stopped"),
+    /** A client cancelled the task ({@code DELETE /tasks/{id}}): no probe is sent after it. */
+    CANCELLED("cancelled");
 
     private final String wireName;
 

@@ -105,6 +105,24 @@ public final class EventWriter implements EventSink {
     }
 
     /**
+     * The {@code gap} event a stream client gets instead of events no longer retained: cursors
+     * {@code from} to {@code to} (both included) are gone. It carries cursor {@code to}, so a client
+     * resuming after it asks for {@code to + 1}. One line, {@code '\n'} included.
+     */
+    public static byte[] gap(String taskId, long from, long to) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        EventWriter writer = new EventWriter(out, taskId);
+        writer.cursor = to;
+        writer.write("gap", TaskRequest.HUB, g -> {
+            g.writeNumberField("from", from);
+            g.writeNumberField("to", to);
+            g.writeStringField("message", "events " + from + " to " + to
+                    + " are no longer retained (the client fell behind, or came back too late)");
+        });
+        return out.toByteArray();
+    }
+
+    /**
      * Sends one space: JSON parsers skip it before the next line's object, and a client that went away
      * is noticed by the failed write instead of when the next event comes.
      */

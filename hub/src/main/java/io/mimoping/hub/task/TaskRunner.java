@@ -68,12 +68,49 @@ public final class TaskRunner {
         }
     }
 
+    private record Cancelled(String reason) implements Item {
+    }
+
+    /**
+     * Lets another thread cancel a task {@link #run} is running: every pinging side stops at once, the
+     * stream gets an {@code error} event with code {@code cancelled}, then its {@code end}.
+     */
+    public static final class Cancellation {
+
+        private String reason;
+        private BlockingQueue<Item> queue;
+
+        /** Cancels the task (before it starts, too); only the first call counts. */
+        public synchronized void cancel(String reason) {
+            if (this.reason != null) {
+                return;
+            }
+            this.reason = reason;
+            if (queue != null) {
+                queue.add(new Cancelled(reason));
+            }
+        }
+
+        private synchronized void attach(BlockingQueue<Item> queue) {
+            this.queue = queue;
+            if (reason != null) {
+                queue.add(new Cancelled(reason));
+            }
+        }
+    }
+
     /** Runs the task to its end and returns how it ended. */
     public TaskResult run(String taskId, TaskRequest request, EventSink out) {
+        return run(taskId, request, out, new Cancellation());
+    }
+
+    /** Runs the task to its end, or until {@code cancellation} stops it, and returns how it ended. */
+    public TaskResult run(String taskId, TaskRequest request, EventSink out, Cancellation cancellation) {
         long started = System.nanoTime();
         out.task(request);
         PingTask task = request.toPingTask(taskId);
         BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
+        cancellation.attach(queue);
         List<RunningTask> running = new ArrayList<>();
         long hubErrors = 0;
         for (String from : request.from()) {
@@ -112,6 +149,7 @@ public final class TaskRunner {
         long received = 0;
         long timeouts = 0;
         long errors = 0;
+        boolean cancelled = false;
         try {
             for (int open = running.size(); open > 0; ) {
                 switch (next(queue, out)) {
@@ -131,6 +169,15 @@ public final class TaskRunner {
                         timeouts += totals.timeouts();
                         errors += totals.errors();
                         open--;
+                    }
+                    case Cancelled(String reason) -> {
+                        if (!cancelled) {
+                            cancelled = true;
+                            // each side finishes at once with its counts so far, and sends nothing more
+                            running.forEach(RunningTask::cancel);
+                            out.probe(TaskRequest.HUB, ProbeError.ofTarget(ErrorCode.CANCELLED, null, reason));
+                            errors++;
+                        }
                     }
                 }
             }

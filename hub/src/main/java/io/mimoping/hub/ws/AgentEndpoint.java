@@ -275,7 +275,8 @@ public final class AgentEndpoint implements WsListener {
         session.close(code, closeReason(reason));
     }
 
-    static String closeReason(String reason) {
+    /** A close reason cut to the 123 bytes a close frame can carry. */
+    public static String closeReason(String reason) {
         byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
         if (bytes.length <= MAX_REASON_BYTES) {
             return reason;

@@ -243,7 +243,7 @@ class PingTaskServiceTest {
 
     static Stream<Arguments> refusedRequests() {
         String json = "application/json";
-        byte[] huge = new byte[PingTaskService.MAX_BODY + 1];
+        byte[] huge = new byte[JsonBody.MAX_BODY + 1];
         Arrays.fill(huge, (byte) ' ');
         huge[0] = '{';
         return Stream.of(
