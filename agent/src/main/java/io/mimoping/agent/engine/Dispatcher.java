@@ -26,12 +26,8 @@ final class Dispatcher {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
     private static final Reply.Kind[] KINDS = Reply.Kind.values();
-    /**
-     * While tasks run the dispatcher looks at the rings this often instead of being woken per batch: a
-     * wake-up per batch cost the shards a system call and the busy cores a context switch each time.
-     */
-    private static final long POLL_NANOS = 4_000_000L;
-    private static final long IDLE_PARK_NANOS = 1_000_000_000L;
+    /** Longest park; a shard that publishes records wakes the dispatcher at once. */
+    private static final long PARK_NANOS = 1_000_000_000L;
 
     private final EngineClock clock;
     private final List<EventRing> rings = new ArrayList<>();
@@ -68,7 +64,11 @@ final class Dispatcher {
         LockSupport.unpark(thread);
     }
 
-    /** A shard published records: wakes the dispatcher if it sleeps for want of tasks (else it polls). */
+    /**
+     * A shard published records: wakes the dispatcher if it is parked. The dispatcher handles everything
+     * published before it parks again, so a busy dispatcher costs the shards no wake-up (they publish once
+     * per loop turn, and turns coalesce), and an idle one is woken once per turn that produced results.
+     */
     void signal() {
         if (sleeping) {
             LockSupport.unpark(thread);
@@ -96,15 +96,12 @@ final class Dispatcher {
                     break;
                 }
                 if (!worked) {
-                    if (tasks.isEmpty()) {
-                        sleeping = true;
-                        if (running && commands.isEmpty() && !available()) {
-                            LockSupport.parkNanos(IDLE_PARK_NANOS);
-                        }
-                        sleeping = false;
-                    } else if (running && commands.isEmpty()) {
-                        LockSupport.parkNanos(POLL_NANOS);
+                    // Volatile flag, then a last look: a shard publishing now either sees the flag or is seen.
+                    sleeping = true;
+                    if (running && commands.isEmpty() && !available()) {
+                        LockSupport.parkNanos(PARK_NANOS);
                     }
+                    sleeping = false;
                 }
             }
         } catch (RuntimeException | Error e) {

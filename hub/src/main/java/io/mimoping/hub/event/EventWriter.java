@@ -21,7 +21,9 @@ import java.util.List;
 
 /**
  * Writes one task's events as NDJSON, the format of DESIGN.md: one
- * {@code {"type":…,"data":{…},"metadata":{"from":…,"task":…,"cursor":n}}} object a line, flushed at once.
+ * {@code {"type":…,"data":{…},"metadata":{"from":…,"task":…,"cursor":n}}} object a line. Every line is
+ * flushed at once except probe events, which go out with the next {@link #flush()}: the caller writes the
+ * events at hand and then flushes, so no event waits for a later one and a burst costs one write.
  * Not thread-safe: one writer per stream, used by one thread.
  */
 public final class EventWriter {
@@ -53,9 +55,10 @@ public final class EventWriter {
             g.writeNumberField("timeout", request.timeout().toMillis());
             g.writeNumberField("size", request.size());
         });
+        flush();
     }
 
-    /** A probe event of pinging side {@code from}. */
+    /** A probe event of pinging side {@code from}, sent with the next {@link #flush()}. */
     public void probe(String from, ProbeEvent event) {
         switch (event) {
             case Reply reply -> write(switch (reply.kind()) {
@@ -87,6 +90,7 @@ public final class EventWriter {
     /** An error about pinging side {@code agent} itself, such as an unknown agent in {@code from}. */
     public void agentError(String agent, ProbeError error) {
         error(TaskRequest.HUB, error, agent);
+        flush();
     }
 
     /** The last line: the task's totals. */
@@ -98,6 +102,16 @@ public final class EventWriter {
             g.writeNumberField("errors", totals.errors());
             g.writeNumberField("duration_ms", totals.duration().toMillis());
         });
+        flush();
+    }
+
+    /** Sends what was written. */
+    public void flush() {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -180,7 +194,6 @@ public final class EventWriter {
         line.write('\n');
         try {
             line.writeTo(out);
-            out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
