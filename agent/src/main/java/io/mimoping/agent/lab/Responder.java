@@ -30,31 +30,28 @@ import java.util.concurrent.ExecutionException;
  * <p>A reply's delay counts from the request's kernel receive timestamp, and its due time is the kernel
  * transmit timestamp it should get: both on the wall clock, so the thread's own wake-up latency adds
  * nothing. Replies wait in a queue ordered by due time. The thread sleeps in {@code ppoll} until a request
- * arrives or the next reply is {@link #SPIN_NANOS} from due (less once it has spun for half of the last
- * 100 ms), then spins on the clock alone, with no system
+ * arrives or the next reply is {@link #SPIN_NANOS} from due, then spins on the clock alone, with no system
  * call, and starts the send as long before due as the quickest recent send took to reach the kernel's
- * stamp (learnt from the stamps of earlier replies), so a reply leaves on time and never early. Requests that arrive meanwhile keep their kernel receive
- * stamps and are read right after. It runs under SCHED_FIFO, so ordinary threads cannot delay it. The price
- * is a busy CPU for the last {@link #SPIN_NANOS} before each delayed reply. Other threads set behaviours and
- * read what was handled through concurrent maps.
+ * stamp (learnt from the stamps of earlier replies), so a reply leaves on time and never early. Requests
+ * that arrive meanwhile keep their kernel receive stamps and are read right after each send. It runs under
+ * SCHED_FIFO, so ordinary threads cannot delay it. The price is a busy CPU for the last {@link #SPIN_NANOS}
+ * before each delayed reply. Other threads set behaviours and read what was handled through concurrent maps.
  */
 final class Responder implements AutoCloseable {
 
     private static final long IDLE_WAIT_NANOS = 100_000_000L;
     private static final long RETRY_NANOS = 50_000L;
     /**
-     * How long before a reply is due the thread stops sleeping and spins: on this kind of VM a wake-up of a
-     * SCHED_FIFO thread is over 100 µs late a few times in a hundred under load, over 1 ms about once in a
-     * hundred (measured with a C cyclictest-like loop).
+     * How long before a reply is due the thread stops sleeping and spins: a wake-up can take that long. On
+     * this kind of VM, loaded, a SCHED_FIFO thread's wake-up is over 100 µs late several times in a hundred
+     * and over 1 ms about once in a hundred (a C cyclictest-like loop saw the same): those replies leave
+     * late, and no userspace responder can help it. Spinning longer would cost more CPU at high rates, where
+     * the kernel's real-time throttling (95 % of a CPU) would stop the thread for 50 ms.
      */
-    private static final long SPIN_NANOS = 1_000_000L;
-    /** Spin ahead used once the thread has spun for half of the current {@link #BUDGET_WINDOW_NANOS}. */
-    private static final long SHORT_SPIN_NANOS = 100_000L;
-    /**
-     * Spinning is capped at half of each window, so that a busy lab never nears the kernel's real-time
-     * throttling (95 % of a CPU), which would stop the thread for 50 ms.
-     */
-    private static final long BUDGET_WINDOW_NANOS = 100_000_000L;
+    private static final long SPIN_NANOS = 200_000L;
+    /** Longest time a send is believed to take to reach its kernel stamp. */
+    private static final long MAX_LEAD_NANOS = 100_000L;
+    private static final long LEAD_WINDOW_NANOS = 100_000_000L;
     /** SCHED_FIFO priority of the responder thread: above every ordinary thread, so replies leave on time. */
     private static final int PRIORITY = 20;
 
@@ -80,7 +77,6 @@ final class Responder implements AutoCloseable {
      */
     private long leadNanos;
     private long windowStart;
-    private long spunInWindow;
     private long quickestSendInWindow = Long.MAX_VALUE;
     private long order;
 
@@ -203,46 +199,42 @@ final class Responder implements AutoCloseable {
 
     private void serve(List<Bound> sockets, Poller waiting) {
         while (running) {
-            long spin = spinAhead();
+            learnLead();
             if (!pending.isEmpty()) {
                 long sendAt = pending.peek().dueEpochNanos() - leadNanos;
                 long now = clock.nanos();
-                if (sendAt - now <= spin) {
-                    long from = now;
+                if (sendAt - now <= SPIN_NANOS) {
                     while (now < sendAt) {
                         Thread.onSpinWait();
                         now = clock.nanos();
                     }
-                    spunInWindow += now - from;
                     sendDue(now);
-                    continue;
                 }
             }
+            // Read requests after every send, busy or not: unread, they would wait, or overflow the socket.
             for (Bound bound : sockets) {
                 while (bound.socket().receive(packet)) {
                     answer(bound);
                 }
             }
             long wait = pending.isEmpty() ? IDLE_WAIT_NANOS
-                    : pending.peek().dueEpochNanos() - leadNanos - spin - clock.nanos();
+                    : pending.peek().dueEpochNanos() - leadNanos - SPIN_NANOS - clock.nanos();
             if (wait > 0) {
                 waiting.await(wait);
             }
         }
     }
 
-    /** How long before a send to stop sleeping, within the spin budget of the current window. */
-    private long spinAhead() {
+    /** Every {@link #LEAD_WINDOW_NANOS}, takes the quickest send of the window as the lead of the next. */
+    private void learnLead() {
         long now = System.nanoTime();
-        if (now - windowStart > BUDGET_WINDOW_NANOS) {
+        if (now - windowStart > LEAD_WINDOW_NANOS) {
             windowStart = now;
-            spunInWindow = 0;
             if (quickestSendInWindow != Long.MAX_VALUE) {
                 leadNanos = quickestSendInWindow;
                 quickestSendInWindow = Long.MAX_VALUE;
             }
         }
-        return spunInWindow < BUDGET_WINDOW_NANOS / 2 ? SPIN_NANOS : SHORT_SPIN_NANOS;
     }
 
     /** Sends every reply that should leave by {@code now}, and learns from their stamps how long a send takes. */
@@ -260,7 +252,7 @@ final class Responder implements AutoCloseable {
             if (stamped > 0) {
                 long stamp = stamps.stampNanos(stamped - 1);
                 sent.get(reply.from().address()).add(new SentReply(reply.seq(), Instant.ofEpochSecond(0, stamp)));
-                quickestSendInWindow = Math.min(quickestSendInWindow, Math.clamp(stamp - callAt, 0, SHORT_SPIN_NANOS));
+                quickestSendInWindow = Math.min(quickestSendInWindow, Math.clamp(stamp - callAt, 0, MAX_LEAD_NANOS));
             }
         }
     }
