@@ -13,6 +13,7 @@ import io.mimoping.hub.dispatch.Dispatcher;
 import io.mimoping.hub.ws.AgentRegistry;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code mimoping bench e2e}: a hub and 4 agents on loopback over a real RabbitMQ, ~10k results/s for
@@ -52,6 +54,7 @@ public final class E2eBench {
         int targets = 25;
         int intervalMs = 10;
         int seconds = 30;
+        boolean agentJvms = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--agents" -> agents = Integer.parseInt(args[++i]);
@@ -59,17 +62,19 @@ public final class E2eBench {
                 case "--interval" -> intervalMs = Integer.parseInt(args[++i]);
                 case "--duration" -> seconds = Integer.parseInt(args[++i]);
                 case "--rabbitmq-broker-url" -> broker = args[++i];
+                case "--agent-jvms" -> agentJvms = true;
                 default -> {
                     System.err.println("usage: mimoping bench e2e [--agents 4] [--targets 25] [--interval MS]"
-                            + " [--duration S] [--rabbitmq-broker-url URL]");
+                            + " [--duration S] [--rabbitmq-broker-url URL] [--agent-jvms]");
                     System.exit(2);
                 }
             }
         }
         int count = seconds * 1000 / intervalMs;
         long expected = (long) agents * targets * count;
-        System.out.printf("e2e: hub + %d agents, %d loopback targets each every %d ms for %d s: %d probes (~%d results/s)%n",
-                agents, targets, intervalMs, seconds, expected, expected / seconds);
+        System.out.printf("e2e: hub + %d agents (%s), %d loopback targets each every %d ms for %d s: %d probes"
+                        + " (~%d results/s)%n", agents, agentJvms ? "a JVM each" : "in the hub's JVM", targets, intervalMs,
+                seconds, expected, expected / seconds);
         String hubId = "bench-" + Long.toHexString(System.nanoTime());
         try (IcmpEngine engine = IcmpEngine.open();
              Broker connection = Broker.connect(broker, "mimoping-" + hubId);
@@ -78,13 +83,14 @@ public final class E2eBench {
             WebServerConfig.Builder builder = WebServer.builder().host("127.0.0.1").port(0);
             Main.setup(builder, new HubSetup(engine, registry, name -> Optional.of(dispatcher.agent(name))));
             WebServer server = builder.build().start();
-            List<AgentMain> running = new ArrayList<>();
+            List<AutoCloseable> running = new ArrayList<>();
             StringJoiner from = new StringJoiner("\",\"", "[\"", "\"]");
             try {
                 for (int a = 0; a < agents; a++) {
                     String name = hubId + "-agent-" + a;
-                    running.add(AgentMain.start("--node-name", name, "--addr", "127.0.0.1:" + server.port(),
-                            "--rabbitmq-broker-url", broker));
+                    String[] agentArgs = {"--node-name", name, "--addr", "127.0.0.1:" + server.port(),
+                        "--rabbitmq-broker-url", broker};
+                    running.add(agentJvms ? agentProcess(agentArgs) : AgentMain.start(agentArgs));
                     from.add(name);
                 }
                 while (registry.list().size() < agents) {
@@ -99,11 +105,29 @@ public final class E2eBench {
                         + ",\"interval\":" + intervalMs + ",\"timeout\":1000}";
                 run(server.port(), body, expected, seconds);
             } finally {
-                running.forEach(AgentMain::close);
+                for (AutoCloseable agent : running) {
+                    agent.close();
+                }
                 server.stop();
             }
         }
         System.exit(0);
+    }
+
+    /** An agent in a JVM of its own, as it runs in production; closing it stops it as SIGTERM does. */
+    private static AutoCloseable agentProcess(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), AgentMain.class.getName()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return () -> {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        };
     }
 
     private static void run(int port, String body, long expected, int seconds) throws Exception {
