@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -369,8 +368,9 @@ public final class Bench {
                             targets.add(target.getHostAddress());
                         }
                     }
-                    List<Long> errors = new CopyOnWriteArrayList<>();
-                    List<Reply> replies = new CopyOnWriteArrayList<>();
+                    // Filled on the engine's event thread, read after onFinished (the future orders the two).
+                    List<Long> errors = new ArrayList<>();
+                    List<Reply> replies = new ArrayList<>();
                     CompletableFuture<TaskTotals> done = new CompletableFuture<>();
                     long delay = Duration.ofMillis(delayMs).toNanos();
                     engine.start(new PingTask("lab", targets, Duration.ofMillis(intervalMs), count,

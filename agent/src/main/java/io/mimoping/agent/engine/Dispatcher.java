@@ -26,12 +26,16 @@ final class Dispatcher {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
     private static final Reply.Kind[] KINDS = Reply.Kind.values();
+    /** Longest park; a shard that publishes records wakes the dispatcher at once. */
+    private static final long PARK_NANOS = 1_000_000_000L;
     /**
-     * While tasks run the dispatcher looks at the rings this often instead of being woken per batch: a
-     * wake-up per batch cost the shards a system call and the busy cores a context switch each time.
+     * Past this many records a second the dispatcher stops asking to be woken and looks at the rings every
+     * {@link #POLL_NANOS} instead: at 150,000 probes/s a wake-up per shard batch cost the shards a system
+     * call each and the busy cores a context switch each time. Below it, results leave at once.
      */
-    private static final long POLL_NANOS = 4_000_000L;
-    private static final long IDLE_PARK_NANOS = 1_000_000_000L;
+    private static final long BUSY_RECORDS_PER_SECOND = 20_000;
+    private static final long POLL_NANOS = 1_000_000L;
+    private static final long RATE_WINDOW_NANOS = 10_000_000L;
 
     private final EngineClock clock;
     private final List<EventRing> rings = new ArrayList<>();
@@ -42,6 +46,9 @@ final class Dispatcher {
 
     // Owned by the dispatcher thread.
     private final Set<TaskRun> tasks = new LinkedHashSet<>();
+    private long windowStart;
+    private long windowRecords;
+    private boolean busy;
 
     Dispatcher(EngineClock clock) {
         this.clock = clock;
@@ -72,7 +79,12 @@ final class Dispatcher {
         LockSupport.unpark(thread);
     }
 
-    /** A shard published records: wakes the dispatcher if it sleeps for want of tasks (else it polls). */
+    /**
+     * A shard published records: wakes the dispatcher if it is parked waiting for records. The dispatcher
+     * handles everything published before it parks again, so one that is at work costs the shards no wake-up
+     * (they publish once per loop turn, and turns coalesce), and an idle one is woken once per turn that
+     * produced results. Past {@link #BUSY_RECORDS_PER_SECOND} it polls instead and is not woken.
+     */
     void signal() {
         if (sleeping) {
             LockSupport.unpark(thread);
@@ -95,20 +107,17 @@ final class Dispatcher {
         try {
             while (true) {
                 boolean stopping = !running;
-                boolean worked = runCommands() | consume();
+                boolean worked = runCommands() | consume() > 0;
                 if (stopping && !worked) {
                     break;
                 }
                 if (!worked) {
-                    if (tasks.isEmpty()) {
-                        sleeping = true;
-                        if (running && commands.isEmpty() && !available()) {
-                            LockSupport.parkNanos(IDLE_PARK_NANOS);
-                        }
-                        sleeping = false;
-                    } else if (running && commands.isEmpty()) {
-                        LockSupport.parkNanos(POLL_NANOS);
+                    // Volatile flag, then a last look: a shard publishing now either sees the flag or is seen.
+                    sleeping = !busy;
+                    if (running && commands.isEmpty() && !available()) {
+                        LockSupport.parkNanos(busy ? POLL_NANOS : PARK_NANOS);
                     }
+                    sleeping = false;
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -144,15 +153,16 @@ final class Dispatcher {
         return false;
     }
 
-    private boolean consume() {
-        boolean any = false;
+    /** Handles every published record; returns how many there were. */
+    private long consume() {
+        long count = 0;
         for (int r = 0; r < rings.size(); r++) {
             EventRing ring = rings.get(r);
             long available = ring.available();
             if (available == 0) {
                 continue;
             }
-            any = true;
+            count += available;
             long from = ring.consumedIndex();
             long to = from + available;
             for (long p = from; p < to; p++) {
@@ -160,7 +170,20 @@ final class Dispatcher {
             }
             ring.consumedUpTo(to);
         }
-        return any;
+        measureRate(count);
+        return count;
+    }
+
+    /** Whether the records of the last {@link #RATE_WINDOW_NANOS} came faster than the dispatcher wants to be woken. */
+    private void measureRate(long records) {
+        windowRecords += records;
+        long now = clock.monotonicNanos();
+        long elapsed = now - windowStart;
+        if (elapsed >= RATE_WINDOW_NANOS) {
+            busy = windowRecords * 1_000_000_000L / elapsed > BUSY_RECORDS_PER_SECOND;
+            windowStart = now;
+            windowRecords = 0;
+        }
     }
 
     private void handle(EventRing ring, int i) {

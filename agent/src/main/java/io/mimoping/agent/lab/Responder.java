@@ -8,6 +8,7 @@ import io.mimoping.agent.icmp.Poller;
 import io.mimoping.agent.icmp.RealtimeScheduling;
 import io.mimoping.agent.icmp.ReceivedPacket;
 import io.mimoping.agent.icmp.TxTimestamps;
+import io.mimoping.agent.icmp.WallClock;
 
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -26,19 +27,31 @@ import java.util.concurrent.ExecutionException;
  * The emulated targets: one platform thread inside the lab's namespace owns a raw ICMP socket bound to
  * each target address and answers every echo request as that target's {@link Behaviour} says.
  *
- * <p>A reply's delay counts from the request's kernel receive timestamp, so the thread's own wake-up
- * latency does not add to it. Replies wait in a queue ordered by due time. The thread sleeps in
- * {@code ppoll} until a request arrives or the next reply is nearly due, then polls without sleeping
- * until it is; it runs under SCHED_FIFO, so ordinary threads cannot delay it. A reply leaves within
- * some ten microseconds of its due time, at the price of a busy CPU for the last millisecond before
- * each delayed reply. Other threads set behaviours and read what was handled through concurrent maps.
+ * <p>A reply's delay counts from the request's kernel receive timestamp, and its due time is the kernel
+ * transmit timestamp it should get: both on the wall clock, so the thread's own wake-up latency adds
+ * nothing. Replies wait in a queue ordered by due time. The thread sleeps in {@code ppoll} until a request
+ * arrives or the next reply is {@link #SPIN_NANOS} from due, then spins on the clock alone, with no system
+ * call, and starts the send as long before due as the quickest recent send took to reach the kernel's
+ * stamp (learnt from the stamps of earlier replies), so a reply leaves on time and never early. Requests
+ * that arrive meanwhile keep their kernel receive stamps and are read right after each send. It runs under
+ * SCHED_FIFO, so ordinary threads cannot delay it. The price is a busy CPU for the last {@link #SPIN_NANOS}
+ * before each delayed reply. Other threads set behaviours and read what was handled through concurrent maps.
  */
 final class Responder implements AutoCloseable {
 
     private static final long IDLE_WAIT_NANOS = 100_000_000L;
     private static final long RETRY_NANOS = 50_000L;
-    /** How long before a reply is due the thread stops sleeping and polls: a wake-up can take that long. */
+    /**
+     * How long before a reply is due the thread stops sleeping and spins: a wake-up can take that long. On
+     * this kind of VM, loaded, a SCHED_FIFO thread's wake-up is over 100 µs late several times in a hundred
+     * and over 1 ms about once in a hundred (a C cyclictest-like loop saw the same): those replies leave
+     * late, and no userspace responder can help it. Spinning longer would cost more CPU at high rates, where
+     * the kernel's real-time throttling (95 % of a CPU) would stop the thread for 50 ms.
+     */
     private static final long SPIN_NANOS = 200_000L;
+    /** Longest time a send is believed to take to reach its kernel stamp. */
+    private static final long MAX_LEAD_NANOS = 100_000L;
+    private static final long LEAD_WINDOW_NANOS = 100_000_000L;
     /** SCHED_FIFO priority of the responder thread: above every ordinary thread, so replies leave on time. */
     private static final int PRIORITY = 20;
 
@@ -57,19 +70,27 @@ final class Responder implements AutoCloseable {
     private final PriorityQueue<Pending> pending = new PriorityQueue<>();
     private final ReceivedPacket packet = new ReceivedPacket();
     private final TxTimestamps stamps = new TxTimestamps(4);
+    private final WallClock clock = new WallClock();
+    /**
+     * How long before its due time a reply's send starts: the shortest time from the start of a send call to
+     * the kernel's transmit stamp in the last window, so that no reply ever leaves before it is due.
+     */
+    private long leadNanos;
+    private long windowStart;
+    private long quickestSendInWindow = Long.MAX_VALUE;
     private long order;
 
     /** A socket bound to one target address. */
     private record Bound(IcmpSocket socket, InetAddress address, IcmpFamily family) {
     }
 
-    /** A reply waiting for its due time ({@link System#nanoTime()}); ties keep arrival order. */
-    private record Pending(long dueNanos, long order, Bound from, InetAddress to, byte[] reply, int seq)
+    /** A reply waiting for its due time (wall clock, nanoseconds since the epoch); ties keep arrival order. */
+    private record Pending(long dueEpochNanos, long order, Bound from, InetAddress to, byte[] reply, int seq)
             implements Comparable<Pending> {
 
         @Override
         public int compareTo(Pending other) {
-            int byTime = Long.compare(dueNanos, other.dueNanos);
+            int byTime = Long.compare(dueEpochNanos, other.dueEpochNanos);
             return byTime != 0 ? byTime : Long.compare(order, other.order);
         }
     }
@@ -178,33 +199,60 @@ final class Responder implements AutoCloseable {
 
     private void serve(List<Bound> sockets, Poller waiting) {
         while (running) {
-            sendDue();
+            learnLead();
+            if (!pending.isEmpty()) {
+                long sendAt = pending.peek().dueEpochNanos() - leadNanos;
+                long now = clock.nanos();
+                if (sendAt - now <= SPIN_NANOS) {
+                    while (now < sendAt) {
+                        Thread.onSpinWait();
+                        now = clock.nanos();
+                    }
+                    sendDue(now);
+                }
+            }
+            // Read requests after every send, busy or not: unread, they would wait, or overflow the socket.
             for (Bound bound : sockets) {
                 while (bound.socket().receive(packet)) {
                     answer(bound);
                 }
             }
-            long wait = pending.isEmpty() ? IDLE_WAIT_NANOS : pending.peek().dueNanos() - System.nanoTime();
-            if (wait > SPIN_NANOS) {
-                waiting.await(wait - SPIN_NANOS);
+            long wait = pending.isEmpty() ? IDLE_WAIT_NANOS
+                    : pending.peek().dueEpochNanos() - leadNanos - SPIN_NANOS - clock.nanos();
+            if (wait > 0) {
+                waiting.await(wait);
             }
         }
     }
 
-    private void sendDue() {
+    /** Every {@link #LEAD_WINDOW_NANOS}, takes the quickest send of the window as the lead of the next. */
+    private void learnLead() {
         long now = System.nanoTime();
-        while (!pending.isEmpty() && pending.peek().dueNanos() <= now) {
+        if (now - windowStart > LEAD_WINDOW_NANOS) {
+            windowStart = now;
+            if (quickestSendInWindow != Long.MAX_VALUE) {
+                leadNanos = quickestSendInWindow;
+                quickestSendInWindow = Long.MAX_VALUE;
+            }
+        }
+    }
+
+    /** Sends every reply that should leave by {@code now}, and learns from their stamps how long a send takes. */
+    private void sendDue(long now) {
+        while (!pending.isEmpty() && pending.peek().dueEpochNanos() - leadNanos <= now) {
             Pending reply = pending.poll();
+            long callAt = clock.nanos();
             if (!reply.from().socket().send(reply.to(), ByteBuffer.wrap(reply.reply()))) {
-                pending.add(new Pending(now + RETRY_NANOS, reply.order(), reply.from(), reply.to(), reply.reply(),
+                pending.add(new Pending(callAt + RETRY_NANOS, reply.order(), reply.from(), reply.to(), reply.reply(),
                         reply.seq()));
                 return;
             }
             // The kernel stamped the reply as it left (veth stamps inside the send call): when it really went.
             int stamped = stamps.read(reply.from().socket());
             if (stamped > 0) {
-                sent.get(reply.from().address()).add(new SentReply(reply.seq(),
-                        Instant.ofEpochSecond(0, stamps.stampNanos(stamped - 1))));
+                long stamp = stamps.stampNanos(stamped - 1);
+                sent.get(reply.from().address()).add(new SentReply(reply.seq(), Instant.ofEpochSecond(0, stamp)));
+                quickestSendInWindow = Math.min(quickestSendInWindow, Math.clamp(stamp - callAt, 0, MAX_LEAD_NANOS));
             }
         }
     }
@@ -215,11 +263,8 @@ final class Responder implements AutoCloseable {
         if (packet.length() < IcmpEcho.HEADER || IcmpEcho.type(message, at) != bound.family().echoRequest()) {
             return;
         }
-        // Delays count from the kernel's receive timestamp, moved to the System.nanoTime() scale.
-        long nowNanos = System.nanoTime();
-        long nowEpoch = epochNanos(Instant.now());
-        long arrivalEpoch = packet.kernelTimeNanos() != 0 ? packet.kernelTimeNanos() : nowEpoch;
-        long arrivalNanos = nowNanos - Math.max(0, nowEpoch - arrivalEpoch);
+        // Delays count from the kernel's receive timestamp.
+        long arrivalEpoch = packet.kernelTimeNanos() != 0 ? packet.kernelTimeNanos() : clock.nanos();
         int seq = IcmpEcho.seq(message, at);
         List<Behaviour.Response> responses = behaviours.get(bound.address()).respond(seq);
         handled.get(bound.address()).add(new HandledRequest(seq, Instant.ofEpochSecond(0, arrivalEpoch), responses));
@@ -230,13 +275,9 @@ final class Responder implements AutoCloseable {
         message.get(at, request);
         InetAddress sender = packet.source();
         for (Behaviour.Response response : responses) {
-            pending.add(new Pending(arrivalNanos + response.delay().toNanos(), order++, bound, sender,
+            pending.add(new Pending(arrivalEpoch + response.delay().toNanos(), order++, bound, sender,
                     reply(request, bound.family(), response.tamper()), seq));
         }
-    }
-
-    private static long epochNanos(Instant instant) {
-        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     /** The echo reply to a request (an ICMP message without IP header), spoiled as asked. */

@@ -16,14 +16,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Carries one task's events from the engine to the hub's reply queue: small numbered batches, sent
- * within {@link #FLUSH} of the first event in them, an empty batch every {@link #ALIVE} while nothing
- * happens (so the hub knows the agent still runs the task), and a typed end message with the counts.
- * The engine thread only enqueues; a virtual thread of this reporter publishes.
+ * Carries one task's events from the engine to the hub's reply queue: numbered batches, an empty batch
+ * every {@link #ALIVE} while nothing happens (so the hub knows the agent still runs the task), and a
+ * typed end message with the counts. The engine thread only enqueues; a virtual thread of this reporter
+ * publishes. A batch is whatever is queued when the reporter gets to it (at most {@link #MAX_BATCH}):
+ * nothing waits for a timer, and events that arrive while one batch is being published form the next.
  */
 final class TaskReporter implements ProbeListener {
 
-    static final Duration FLUSH = Duration.ofMillis(5);
     static final Duration ALIVE = Duration.ofSeconds(1);
     static final int MAX_BATCH = 128;
 
@@ -64,29 +64,31 @@ final class TaskReporter implements ProbeListener {
     }
 
     private void run() {
+        List<Item> taken = new ArrayList<>(MAX_BATCH);
         List<ProbeEvent> batch = new ArrayList<>(MAX_BATCH);
         try {
             while (true) {
-                Item item = queue.poll(ALIVE.toMillis(), TimeUnit.MILLISECONDS);
-                if (item == null) {
+                Item first = queue.poll(ALIVE.toMillis(), TimeUnit.MILLISECONDS);
+                if (first == null) {
                     publish(new Report.Batch(taskId, agent, batches++, List.of()));
                     continue;
                 }
-                long flushAt = System.nanoTime() + FLUSH.toNanos();
-                while (item instanceof Event(ProbeEvent event)) {
-                    batch.add(event);
-                    long wait = flushAt - System.nanoTime();
-                    if (batch.size() >= MAX_BATCH || wait <= 0) {
-                        break;
+                taken.add(first);
+                queue.drainTo(taken, MAX_BATCH - 1);
+                TaskTotals finished = null;
+                for (Item item : taken) {
+                    switch (item) {
+                        case Event(ProbeEvent event) -> batch.add(event);
+                        case Finished(TaskTotals totals) -> finished = totals;
                     }
-                    item = queue.poll(wait, TimeUnit.NANOSECONDS);
                 }
+                taken.clear();
                 if (!batch.isEmpty()) {
                     publish(new Report.Batch(taskId, agent, batches++, batch));
                     batch.clear();
                 }
-                if (item instanceof Finished(TaskTotals totals)) {
-                    publish(new Report.End(taskId, agent, totals, batches));
+                if (finished != null) {
+                    publish(new Report.End(taskId, agent, finished, batches));
                     return;
                 }
             }

@@ -23,6 +23,13 @@ public interface EventSink {
     /** The last event: the task's totals. */
     void end(TaskTotals totals);
 
+    /**
+     * Sends the events written so far; called before the task waits for more. A sink that sends each event
+     * as it is written needs nothing here.
+     */
+    default void flush() {
+    }
+
     /** Nothing happened for a while: checks the client is still there (throws if it is not). */
     void keepAlive();
 }

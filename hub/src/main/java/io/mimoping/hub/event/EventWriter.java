@@ -21,7 +21,9 @@ import java.util.List;
 
 /**
  * Writes one task's events as NDJSON, the format of DESIGN.md: one
- * {@code {"type":…,"data":{…},"metadata":{"from":…,"task":…,"cursor":n}}} object a line, flushed at once.
+ * {@code {"type":…,"data":{…},"metadata":{"from":…,"task":…,"cursor":n}}} object a line. Every line is
+ * flushed at once except probe events, which go out with the next {@link #flush()}: the caller writes the
+ * events at hand and then flushes, so no event waits for a later one and a burst costs one write.
  * Not thread-safe: one writer per stream, used by one thread.
  */
 public final class EventWriter implements EventSink {
@@ -54,9 +56,10 @@ public final class EventWriter implements EventSink {
             g.writeNumberField("timeout", request.timeout().toMillis());
             g.writeNumberField("size", request.size());
         });
+        flush();
     }
 
-    /** A probe event of pinging side {@code from}. */
+    /** A probe event of pinging side {@code from}, sent with the next {@link #flush()}. */
     @Override
     public void probe(String from, ProbeEvent event) {
         switch (event) {
@@ -90,6 +93,7 @@ public final class EventWriter implements EventSink {
     @Override
     public void agentError(String agent, ProbeError error) {
         error(TaskRequest.HUB, error, agent);
+        flush();
     }
 
     /** The last line: the task's totals. */
@@ -102,6 +106,17 @@ public final class EventWriter implements EventSink {
             g.writeNumberField("errors", totals.errors());
             g.writeNumberField("duration_ms", totals.duration().toMillis());
         });
+        flush();
+    }
+
+    /** Sends what was written. */
+    @Override
+    public void flush() {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -203,7 +218,6 @@ public final class EventWriter implements EventSink {
         line.write('\n');
         try {
             line.writeTo(out);
-            out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * line, every pinging side's events merged in arrival order, then {@code end} once every side finished.
  * Pinging sides are the hub's own engine ({@value TaskRequest#HUB}) and agents found in the directory.
  *
- * <p>Pinging sides hand events over through a queue and never wait for the client. When the client
+ * <p>Pinging sides hand events over through a queue and never wait for the client. The runner writes the
+ * events at hand and flushes before it waits for more, so a line goes out as soon as it is written, and a
+ * burst of events leaves in one write instead of one per line. When the client
  * goes away (a write fails), the task is cancelled at every side at once and the failure propagates.
  */
 public final class TaskRunner {
@@ -209,10 +211,14 @@ public final class TaskRunner {
     }
 
     private Item next(BlockingQueue<Item> queue, EventSink out) throws InterruptedException {
+        Item item = queue.poll();
+        if (item != null) {
+            return item;
+        }
+        out.flush();
         if (keepAlive == null) {
             return queue.take();
         }
-        Item item;
         while ((item = queue.poll(keepAlive.toMillis(), TimeUnit.MILLISECONDS)) == null) {
             out.keepAlive();
         }

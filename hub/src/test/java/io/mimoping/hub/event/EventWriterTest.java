@@ -319,17 +319,25 @@ class EventWriterTest {
     }
 
     @Test
-    void eachEventIsOneFlushedLine() throws IOException {
-        writer.task(new TaskRequest(List.of("hub"), List.of("127.0.0.1"), Duration.ofMillis(1000), 1,
+    void probeEventsLeaveWithTheNextFlushInWholeLines() throws IOException {
+        writer.task(new TaskRequest(List.of("hub"), List.of("127.0.0.1"), Duration.ofMillis(1000), 2,
                 Duration.ofMillis(1000), 56));
         writer.probe("hub", reply("127.0.0.1", "127.0.0.1", 0, 1_000, Reply.Kind.FIRST));
-        writer.end(new TaskTotals(1, 1, 0, 0, Duration.ofMillis(5)));
-        assertEquals(3, out.flushed.size(), "one flush per event");
+        writer.probe("hub", reply("127.0.0.1", "127.0.0.1", 1, 1_000, Reply.Kind.FIRST));
+        assertEquals(1, out.flushed.size(), "the task line is flushed at once, probe lines wait for flush()");
+        writer.flush();
+        writer.end(new TaskTotals(2, 2, 0, 0, Duration.ofMillis(5)));
+        assertEquals(3, out.flushed.size(), "task, the two probe lines together, end");
+        List<Integer> linesPerFlush = new ArrayList<>();
         for (String chunk : out.flushed) {
-            assertTrue(chunk.endsWith("\n") && chunk.indexOf('\n') == chunk.length() - 1,
-                    "a flush sends exactly one whole line: " + chunk);
-            JSON.readTree(chunk);
+            assertTrue(chunk.endsWith("\n"), "a flush sends whole lines: " + chunk);
+            String[] lines = chunk.split("\n");
+            for (String line : lines) {
+                JSON.readTree(line);
+            }
+            linesPerFlush.add(lines.length);
         }
+        assertEquals(List.of(1, 2, 1), linesPerFlush);
     }
 
     @Test
