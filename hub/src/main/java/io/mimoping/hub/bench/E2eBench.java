@@ -6,7 +6,9 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.AgentMain;
+import com.rabbitmq.client.Channel;
 import io.mimoping.bridge.amqp.Broker;
+import io.mimoping.bridge.amqp.Topology;
 import io.mimoping.hub.HubSetup;
 import io.mimoping.hub.Main;
 import io.mimoping.hub.dispatch.Dispatcher;
@@ -29,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code mimoping bench e2e}: a hub and 4 agents on loopback over a real RabbitMQ, ~10k results/s for
@@ -40,6 +43,7 @@ public final class E2eBench {
     private static final String RECV = "{\"type\":\"pkt_recv\"";
     private static final String TIMEOUT = "{\"type\":\"pkt_timeout\"";
     private static final String END = "{\"type\":\"end\"";
+    private static final String ERROR = "{\"type\":\"error\"";
     private static final String RTT = "\"rtt\":";
     private static final String SENT_AT = "\"sent_at\":\"";
     /** Replies in this first stretch of the run are also reported apart: JIT compilation and a cold broker. */
@@ -85,6 +89,7 @@ public final class E2eBench {
             WebServer server = builder.build().start();
             List<AutoCloseable> running = new ArrayList<>();
             StringJoiner from = new StringJoiner("\",\"", "[\"", "\"]");
+            List<String> names = new ArrayList<>();
             try {
                 for (int a = 0; a < agents; a++) {
                     String name = hubId + "-agent-" + a;
@@ -92,11 +97,14 @@ public final class E2eBench {
                         "--rabbitmq-broker-url", broker, "--control-addr", "127.0.0.1:0"};
                     running.add(agentJvms ? agentProcess(agentArgs) : AgentMain.start(agentArgs));
                     from.add(name);
+                    names.add(name);
                 }
-                while (registry.list().size() < agents) {
-                    Thread.sleep(50);
+                // Registered, then consuming from its queue: a task sent in between gets agent_offline.
+                for (String name : names) {
+                    while (registry.find(name).isEmpty() || !consuming(connection, name)) {
+                        Thread.sleep(50);
+                    }
                 }
-                Thread.sleep(500);
                 StringJoiner list = new StringJoiner("\",\"", "[\"", "\"]");
                 for (int t = 0; t < targets; t++) {
                     list.add("127.9." + (t / 250) + "." + (t % 250 + 1));
@@ -112,6 +120,20 @@ public final class E2eBench {
             }
         }
         System.exit(0);
+    }
+
+    /** Whether the agent's queue has its consumer. */
+    private static boolean consuming(Broker broker, String agent) throws IOException, TimeoutException {
+        Channel channel = broker.connection().createChannel();
+        try {
+            return channel.queueDeclarePassive(Topology.agentQueue(agent)).getConsumerCount() > 0;
+        } catch (IOException e) {
+            return false; // no queue yet: the channel is closed by the broker
+        } finally {
+            if (channel.isOpen()) {
+                channel.close();
+            }
+        }
     }
 
     /** An agent in a JVM of its own, as it runs in production; closing it stops it as SIGTERM does. */
@@ -163,6 +185,8 @@ public final class E2eBench {
                     outcomes++;
                 } else if (text.startsWith(END)) {
                     end = json.readTree(text).get("data");
+                } else if (text.startsWith(ERROR)) {
+                    System.err.println("\n  " + text); // an error event says why outcomes are missing
                 }
                 if (System.nanoTime() - lastReport > 1_000_000_000L) {
                     lastReport = System.nanoTime();
