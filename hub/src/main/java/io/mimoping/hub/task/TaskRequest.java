@@ -28,11 +28,6 @@ public record TaskRequest(List<String> from, List<String> targets, Duration inte
         targets = List.copyOf(targets);
     }
 
-    /** Whether the hub pings from itself. */
-    public boolean fromHub() {
-        return from.contains(HUB);
-    }
-
     /** Named pinging sides other than the hub itself. */
     public List<String> agents() {
         return from.stream().filter(name -> !name.equals(HUB)).toList();

@@ -127,7 +127,7 @@ class TaskRequestParserTest {
         assertEquals(3, request.count());
         assertEquals(Duration.ofMillis(10_000), request.timeout());
         assertEquals(56, request.size());
-        assertTrue(request.fromHub(), "no 'from' means the hub pings itself");
+        assertTrue(request.from().contains(TaskRequest.HUB), "no 'from' means the hub pings itself");
         assertEquals(List.of(), request.agents());
     }
 
@@ -147,7 +147,7 @@ class TaskRequestParserTest {
         assertEquals(5, request.count());
         assertEquals(Duration.ofMillis(1500), request.timeout());
         assertEquals(100, request.size());
-        assertTrue(request.fromHub());
+        assertTrue(request.from().contains(TaskRequest.HUB));
         assertEquals(List.of("agent-1"), request.agents());
     }
 
@@ -164,7 +164,7 @@ class TaskRequestParserTest {
         assertEquals(Duration.ofHours(1), request.interval());
         assertEquals(Duration.ofMinutes(2), request.timeout());
         assertEquals(65_000, request.size());
-        assertFalse(request.fromHub(), "agents named, hub not among them");
+        assertFalse(request.from().contains(TaskRequest.HUB), "agents named, hub not among them");
     }
 
     @Test
