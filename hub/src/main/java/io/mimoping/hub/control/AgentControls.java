@@ -59,17 +59,15 @@ public final class AgentControls implements AgentRegistry.Listener {
          * Keeps what the channel answered for {@code agent}, unless another agent answered (such as a local
          * agent on a loopback address a remote agent announced).
          *
-         * @return whether it was {@code agent} that answered
+         * @return the state kept: {@link CapabilityState.Detected}, or {@link CapabilityState.Unknown} saying who answered
          */
-        private boolean answered(Agent agent, AgentCapabilities capabilities) {
-            if (capabilities.agent().equals(agent.name())) {
-                state = new CapabilityState.Detected(capabilities);
-                return true;
-            }
-            state = new CapabilityState.Unknown("the control channel at " + address + " answered as agent '"
+        private CapabilityState answered(Agent agent, AgentCapabilities capabilities) {
+            CapabilityState answer = capabilities.agent().equals(agent.name()) ? new CapabilityState.Detected(capabilities)
+                    : new CapabilityState.Unknown("the control channel at " + address + " answered as agent '"
                     + capabilities.agent() + "', not as '" + agent.name() + "'; set control-addr of '" + agent.name()
                     + "' to an address where it listens and the hub can reach");
-            return false;
+            state = answer;
+            return answer;
         }
     }
 
@@ -114,8 +112,8 @@ public final class AgentControls implements AgentRegistry.Listener {
                     : "agent '" + name + "': " + channel.state.reason());
         }
         AgentCapabilities capabilities = channel.client.capabilities(DEADLINE);
-        if (!channel.answered(agent, capabilities)) {
-            throw new IllegalStateException("agent '" + name + "': " + channel.state.reason());
+        if (channel.answered(agent, capabilities) instanceof CapabilityState.Unknown(String reason)) {
+            throw new IllegalStateException("agent '" + name + "': " + reason);
         }
         return capabilities;
     }
@@ -174,8 +172,8 @@ public final class AgentControls implements AgentRegistry.Listener {
         for (int attempt = 1; !channel.closed; attempt++) {
             try {
                 AgentCapabilities capabilities = channel.client.capabilities(DEADLINE);
-                if (!channel.answered(agent, capabilities)) {
-                    LOG.warning(() -> "agent '" + agent.name() + "': " + channel.state.reason());
+                if (channel.answered(agent, capabilities) instanceof CapabilityState.Unknown(String reason)) {
+                    LOG.warning(() -> "agent '" + agent.name() + "': " + reason);
                     return;
                 }
                 LOG.info(() -> "agent '" + agent.name() + "' can ping: IPv4 " + capabilities.ipv4().engineSocket()

@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -79,9 +80,13 @@ class AgentControlsTest {
                 impostor.start();
                 JsonNode conn = awaitSettled(server, "impostor");
                 assertTrue(conn.get("capabilities").isNull(), conn.toString());
-                assertEquals("the control channel at " + other.address() + " answered as agent 'other', not as 'impostor'; "
-                                + "set control-addr of 'impostor' to an address where it listens and the hub can reach",
-                        conn.get("capabilities_error").asText());
+                String mismatch = "the control channel at " + other.address() + " answered as agent 'other', not as "
+                        + "'impostor'; set control-addr of 'impostor' to an address where it listens and the hub can reach";
+                assertEquals(mismatch, conn.get("capabilities_error").asText());
+                AgentControls controls = AgentControls.watch(registry);
+                assertEquals("agent 'impostor': " + mismatch,
+                        assertThrows(IllegalStateException.class, () -> controls.ask("impostor")).getMessage(),
+                        "asked again (GetAgentCapabilities), the same answer is refused");
             } finally {
                 server.stop();
             }
