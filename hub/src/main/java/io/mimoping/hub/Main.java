@@ -4,7 +4,9 @@ import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.HttpRouting;
+import io.mimoping.agent.config.HostPort;
 import io.mimoping.agent.config.LogFormat;
+import io.mimoping.agent.control.ServerStart;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.observe.EngineMetrics;
@@ -91,36 +93,58 @@ public final class Main {
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
-        setup(builder, new HubSetup(engineMetrics.counting(), agents,
+        TaskStore tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
                 onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name)), options.streams()),
                 observation::routing);
-        WebServer server = builder.build().start();
-        ServiceLoop service = new ServiceLoop(notifier, () -> observation.health(server)).start();
         Broker connection = broker;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            service.stopping("stopping: " + observation.streams() + " client stream(s) end");
-            agents.close();
-            server.stop();
+        Runnable closeBehindServer = () -> {
             if (onBroker != null) {
                 onBroker.close();
                 connection.close();
             }
             engine.close();
             notifier.close();
+        };
+        WebServer server;
+        try {
+            server = ServerStart.start(builder.build(), options.host(), options.port());
+        } catch (IllegalStateException e) {
+            System.err.println("mimoping hub: cannot listen on " + new HostPort(options.host(), options.port()) + " (--"
+                    + HubOptions.ADDR.name() + "): " + e.getMessage());
+            tasks.close();
+            agents.close();
+            closeBehindServer.run();
+            System.exit(1);
+            return;
+        }
+        ServiceLoop service = new ServiceLoop(notifier, () -> observation.health(server)).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.stopping("stopping: " + observation.streams() + " client stream(s) end");
+            tasks.close(); // first: the background tasks' stream clients get their cancelled error and end
+            agents.close();
+            server.stop();
+            closeBehindServer.run();
         }, "mimoping-shutdown"));
         printStatus(System.out, options.host(), server.port(), engine, agents, options.brokerUrl());
     }
 
-    /** Routes and handlers of the hub; tests set up their servers with it too. */
-    public static void setup(WebServerConfig.Builder server, HubSetup hub) {
-        setup(server, hub, routing -> { });
+    /**
+     * Routes and handlers of the hub; tests set up their servers with it too.
+     *
+     * @return the background tasks ({@code POST /tasks}); the server closes them when it stops, and the caller
+     *         may close them before, so that their stream clients see them end
+     */
+    public static TaskStore setup(WebServerConfig.Builder server, HubSetup hub) {
+        return setup(server, hub, routing -> { });
     }
 
     /**
      * Routes and handlers of the hub, plus {@code more} routes (the operator's: metrics, health), all on
      * one routing.
+     *
+     * @return the background tasks, as {@link #setup(WebServerConfig.Builder, HubSetup)} returns them
      */
-    public static void setup(WebServerConfig.Builder server, HubSetup hub, Consumer<HttpRouting.Builder> more) {
+    public static TaskStore setup(WebServerConfig.Builder server, HubSetup hub, Consumer<HttpRouting.Builder> more) {
         AgentControls controls = AgentControls.watch(hub.agents());
         AgentDirectory directory = controls.directory(hub.directory());
         TaskRunner runner = new TaskRunner(hub.engine(), directory, KEEP_ALIVE);
@@ -134,6 +158,7 @@ public final class Main {
         });
         server.addRouting(TaskSocket.routing(AgentEndpoint.routing(hub.agents()), tasks));
         HubService.register(server, runner, hub.agents(), controls);
+        return tasks;
     }
 
     /** A broker URL without its password, for logs. */

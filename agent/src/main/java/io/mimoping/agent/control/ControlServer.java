@@ -87,12 +87,16 @@ public final class ControlServer implements AutoCloseable {
             return this;
         }
 
-        /** Binds and starts serving. */
+        /**
+         * Binds and starts serving.
+         *
+         * @throws IllegalStateException if it cannot listen on its address; the message says why
+         */
         public ControlServer start() {
             Objects.requireNonNull(detector, "capabilities(detector) is required");
             HealthStatusManager health = new HealthStatusManager();
             health.setStatus(AgentControlGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
-            WebServer server = WebServer.builder()
+            WebServer server = ServerStart.start(WebServer.builder()
                     .host(host).port(port)
                     .shutdownHook(false)
                     .routing(http -> routing.forEach(routes -> routes.accept(http)))
@@ -100,8 +104,7 @@ public final class ControlServer implements AutoCloseable {
                             .service(ControlProto.getDescriptor(), new ControlService(detector))
                             .service(HealthProto.getDescriptor(), health.getHealthService()))
                     .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
-                    .build()
-                    .start();
+                    .build(), host, port);
             return new ControlServer(server, health, host);
         }
     }

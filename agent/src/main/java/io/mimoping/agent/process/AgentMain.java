@@ -22,6 +22,8 @@ import java.io.InputStream;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -49,7 +51,8 @@ public final class AgentMain implements AutoCloseable {
     private final Broker broker;
     private final AgentTasks tasks;
     private final CapabilityDetector capabilities;
-    private final HubLink link;
+    /** Set once the control server serves (its threads call {@link #health()} before): volatile. */
+    private volatile HubLink link;
     private final BrokerObserver brokerHealth;
     private final ControlServer control;
     private final ServiceNotifier notifier;
@@ -61,56 +64,68 @@ public final class AgentMain implements AutoCloseable {
         this.notifier = notifier;
         Metrics metrics = new Metrics();
         engine = IcmpEngine.open();
-        EngineMetrics engineMetrics = new EngineMetrics(engine, metrics);
+        // what is open so far, closed newest first if the agent cannot start: their threads would keep the process alive
+        Deque<Runnable> opened = new ArrayDeque<>();
+        opened.push(engine::close);
         try {
+            EngineMetrics engineMetrics = new EngineMetrics(engine, metrics);
             broker = Broker.connect(options.brokerUrl(), "mimoping-agent-" + options.name());
-        } catch (BrokerException e) {
-            engine.close();
+            opened.push(broker::close);
+            tasks = new AgentTasks(options.name(), engineMetrics.counting(), broker);
+            opened.push(tasks::close);
+            brokerHealth = new BrokerObserver(broker, tasks::publishCounts, metrics);
+            service = new ServiceLoop(notifier, this::health);
+            capabilities = new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine, KERNEL,
+                    ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC());
+            // before the server serves /metrics; the fields set before it starts are seen by its threads
+            metrics.gauge("mimoping_hub_registered", "1 while this agent is registered with its hub", () -> {
+                HubLink current = link;
+                return current != null && current.hubId().isPresent() ? 1 : 0;
+            });
+            try {
+                control = ControlServer.builder()
+                        .host(options.controlAddr().host())
+                        .port(options.controlAddr().port())
+                        .capabilities(capabilities)
+                        .routing(routing -> routing.register(new MetricsService(metrics), new HealthService(this::health)))
+                        .start();
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("cannot serve the control address " + options.controlAddr() + " (--"
+                        + AgentOptions.CONTROL_ADDR.name() + "): " + e.getMessage(), e);
+            }
+            opened.push(control::close);
+            link = new HubLink(URI.create("ws://" + options.hub() + "/ws"),
+                    new HubLink.Registration(options.name(), AgentVersion.current(), options.labels(), control.address(),
+                            options.token()),
+                    new HubLink.Listener() {
+                        @Override
+                        public void onRegistered(String hubId) {
+                            LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
+                            tasks.start();
+                            service.poke();
+                        }
+
+                        @Override
+                        public void onRefused(int code, String reason) {
+                            refused.complete("the hub refused this agent (" + code + "): " + reason);
+                        }
+
+                        @Override
+                        public void onDisconnected(String reason) {
+                            LOG.warning(() -> "lost the hub at " + options.hub() + ": " + reason + "; reconnecting");
+                            service.poke();
+                        }
+                    });
+        } catch (RuntimeException e) {
+            for (Runnable close : opened) {
+                try {
+                    close.run();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             throw e;
         }
-        tasks = new AgentTasks(options.name(), engineMetrics.counting(), broker);
-        brokerHealth = new BrokerObserver(broker, tasks::publishCounts, metrics);
-        service = new ServiceLoop(notifier, this::health);
-        capabilities = new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine, KERNEL,
-                ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC());
-        try {
-            control = ControlServer.builder()
-                    .host(options.controlAddr().host())
-                    .port(options.controlAddr().port())
-                    .capabilities(capabilities)
-                    .routing(routing -> routing.register(new MetricsService(metrics), new HealthService(this::health)))
-                    .start();
-        } catch (RuntimeException e) {
-            tasks.close();
-            broker.close();
-            engine.close();
-            throw new IllegalStateException("cannot serve the control address " + options.controlAddr() + " (--"
-                    + AgentOptions.CONTROL_ADDR.name() + "): " + e.getMessage(), e);
-        }
-        link = new HubLink(URI.create("ws://" + options.hub() + "/ws"),
-                new HubLink.Registration(options.name(), AgentVersion.current(), options.labels(), control.address(),
-                        options.token()),
-                new HubLink.Listener() {
-                    @Override
-                    public void onRegistered(String hubId) {
-                        LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
-                        tasks.start();
-                        service.poke();
-                    }
-
-                    @Override
-                    public void onRefused(int code, String reason) {
-                        refused.complete("the hub refused this agent (" + code + "): " + reason);
-                    }
-
-                    @Override
-                    public void onDisconnected(String reason) {
-                        LOG.warning(() -> "lost the hub at " + options.hub() + ": " + reason + "; reconnecting");
-                        service.poke();
-                    }
-                });
-        metrics.gauge("mimoping_hub_registered", "1 while this agent is registered with its hub",
-                () -> link.hubId().isPresent() ? 1 : 0);
     }
 
     /**
@@ -180,6 +195,7 @@ public final class AgentMain implements AutoCloseable {
 
     /** What {@code /health/*}, the systemd watchdog and its status line report. */
     Health health() {
+        HubLink link = this.link;
         if (link == null) { // the control server answers before the constructor has built the hub link
             Health.Check starting = new Health.Check("hub_link", false, "starting");
             return new Health(List.of(starting), List.of(starting), "starting");

@@ -14,6 +14,8 @@ import io.mimoping.proto.v1.GetCapabilitiesRequest;
 import io.mimoping.proto.v1.SocketKind;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The control server on a real port: gRPC capabilities and health, and extra HTTP routes on the same port. */
@@ -66,6 +69,17 @@ class ControlServerTest {
                 assertEquals(200, extra.statusCode());
                 assertEquals("extra route", extra.body());
             }
+        }
+    }
+
+    @Test
+    void aPortInUseIsAnErrorNamingWhy() throws Exception {
+        try (IcmpEngine engine = IcmpEngine.open(1);
+             ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            ControlServer.Builder builder = ControlServer.builder().port(taken.getLocalPort())
+                    .capabilities(new CapabilityDetector("a1", "9.9", Map.of(), engine, "Linux test", Instant.now(),
+                            Clock.systemUTC()));
+            assertEquals("address already in use", assertThrows(IllegalStateException.class, builder::start).getMessage());
         }
     }
 }

@@ -40,12 +40,34 @@ public final class AgentControls implements AgentRegistry.Listener {
     /** One agent's channel and what it said; the state is replaced, never changed. */
     private static final class Channel {
         private final ControlClient client;
+        private final String address;
         private volatile CapabilityState state;
         private volatile boolean closed;
 
-        private Channel(ControlClient client, CapabilityState state) {
+        private Channel(ControlClient client, String address, CapabilityState state) {
             this.client = client;
+            this.address = address;
             this.state = state;
+        }
+
+        /** An agent with no channel to ask, and why. */
+        private static Channel none(String reason) {
+            return new Channel(null, null, new CapabilityState.Unknown(reason));
+        }
+
+        /**
+         * Keeps what the channel answered for {@code agent}, unless another agent answered (such as a local
+         * agent on a loopback address a remote agent announced).
+         *
+         * @return the state kept: {@link CapabilityState.Detected}, or {@link CapabilityState.Unknown} saying who answered
+         */
+        private CapabilityState answered(Agent agent, AgentCapabilities capabilities) {
+            CapabilityState answer = capabilities.agent().equals(agent.name()) ? new CapabilityState.Detected(capabilities)
+                    : new CapabilityState.Unknown("the control channel at " + address + " answered as agent '"
+                    + capabilities.agent() + "', not as '" + agent.name() + "'; set control-addr of '" + agent.name()
+                    + "' to an address where it listens and the hub can reach");
+            state = answer;
+            return answer;
         }
     }
 
@@ -78,7 +100,7 @@ public final class AgentControls implements AgentRegistry.Listener {
      * Asks the live agent of that name now, over its control channel.
      *
      * @throws NoSuchElementException if no agent of that name is registered
-     * @throws IllegalStateException  if it announced no control channel
+     * @throws IllegalStateException  if it announced no control channel, or another agent answered there
      * @throws ControlException       if its control channel does not answer in time
      */
     public AgentCapabilities ask(String name) {
@@ -90,7 +112,9 @@ public final class AgentControls implements AgentRegistry.Listener {
                     : "agent '" + name + "': " + channel.state.reason());
         }
         AgentCapabilities capabilities = channel.client.capabilities(DEADLINE);
-        channel.state = new CapabilityState.Detected(capabilities);
+        if (channel.answered(agent, capabilities) instanceof CapabilityState.Unknown(String reason)) {
+            throw new IllegalStateException("agent '" + name + "': " + reason);
+        }
         return capabilities;
     }
 
@@ -114,17 +138,17 @@ public final class AgentControls implements AgentRegistry.Listener {
     @Override
     public void onJoined(Agent agent) {
         if (agent.controlAddress() == null || agent.controlAddress().isEmpty()) {
-            channels.putIfAbsent(agent, new Channel(null, new CapabilityState.Unknown("the agent announced no control channel")));
+            channels.putIfAbsent(agent, Channel.none("the agent announced no control channel"));
             return;
         }
         ControlTarget target;
         try {
             target = ControlTarget.of(agent.controlAddress(), agent.remoteAddress());
         } catch (IllegalArgumentException e) {
-            channels.putIfAbsent(agent, new Channel(null, new CapabilityState.Unknown(e.getMessage())));
+            channels.putIfAbsent(agent, Channel.none(e.getMessage()));
             return;
         }
-        Channel channel = new Channel(new ControlClient(target.host(), target.port()),
+        Channel channel = new Channel(new ControlClient(target.host(), target.port()), target.text(),
                 new CapabilityState.Pending(target.text()));
         if (channels.putIfAbsent(agent, channel) != null) {
             channel.client.close(); // heard twice: joined while watch() listed the registry
@@ -148,7 +172,10 @@ public final class AgentControls implements AgentRegistry.Listener {
         for (int attempt = 1; !channel.closed; attempt++) {
             try {
                 AgentCapabilities capabilities = channel.client.capabilities(DEADLINE);
-                channel.state = new CapabilityState.Detected(capabilities);
+                if (channel.answered(agent, capabilities) instanceof CapabilityState.Unknown(String reason)) {
+                    LOG.warning(() -> "agent '" + agent.name() + "': " + reason);
+                    return;
+                }
                 LOG.info(() -> "agent '" + agent.name() + "' can ping: IPv4 " + capabilities.ipv4().engineSocket()
                         + ", IPv6 " + capabilities.ipv6().engineSocket());
                 return;

@@ -131,10 +131,18 @@ public final class TaskStore implements AutoCloseable {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
-    /** Cancels every running task and stops the timer. */
+    /** Cancels every running task, waits up to 2 s for their {@code end} (their stream clients read it), stops the timer. */
     @Override
     public void close() {
         tasks.values().forEach(t -> t.cancel("the hub is stopping"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        try {
+            for (StreamedTask task : tasks.values()) {
+                task.awaitEnd(Duration.ofNanos(deadline - System.nanoTime()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         timer.shutdownNow();
     }
 }

@@ -1,5 +1,7 @@
 package io.mimoping.hub.control;
 
+import io.mimoping.agent.control.CapabilityDetector;
+import io.mimoping.agent.control.ControlServer;
 import io.mimoping.agent.process.AgentVersion;
 import io.mimoping.agent.process.HubLink;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,10 +19,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -52,6 +57,36 @@ class AgentControlsTest {
                 assertTrue(reason.endsWith("(" + AgentControls.ATTEMPTS + " attempts)"), reason);
                 assertEquals("the agent announced no control channel",
                         awaitSettled(server, "none").get("capabilities_error").asText());
+            } finally {
+                server.stop();
+            }
+        } finally {
+            registry.close();
+        }
+    }
+
+    @Test
+    void capabilitiesAnsweredByAnotherAgentAreNotTakenForTheAgents() throws Exception {
+        AgentRegistry registry = new AgentRegistry("hub-test", Duration.ofSeconds(1), Duration.ofSeconds(3), null);
+        try (IcmpEngine engine = IcmpEngine.open(1);
+             ControlServer other = ControlServer.builder()
+                     .capabilities(new CapabilityDetector("other", AgentVersion.current(), Map.of(), engine, "Linux test",
+                             Instant.now(), Clock.systemUTC()))
+                     .start()) {
+            WebServerConfig.Builder builder = WebServer.builder().host("127.0.0.1").port(0);
+            Main.setup(builder, new HubSetup(engine, registry));
+            WebServer server = builder.build().start();
+            try (HubLink impostor = link(server, "impostor", other.address())) {
+                impostor.start();
+                JsonNode conn = awaitSettled(server, "impostor");
+                assertTrue(conn.get("capabilities").isNull(), conn.toString());
+                String mismatch = "the control channel at " + other.address() + " answered as agent 'other', not as "
+                        + "'impostor'; set control-addr of 'impostor' to an address where it listens and the hub can reach";
+                assertEquals(mismatch, conn.get("capabilities_error").asText());
+                AgentControls controls = AgentControls.watch(registry);
+                assertEquals("agent 'impostor': " + mismatch,
+                        assertThrows(IllegalStateException.class, () -> controls.ask("impostor")).getMessage(),
+                        "asked again (GetAgentCapabilities), the same answer is refused");
             } finally {
                 server.stop();
             }
