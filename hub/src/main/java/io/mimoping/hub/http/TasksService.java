@@ -243,7 +243,8 @@ public final class TasksService implements HttpService {
     static StreamedTask find(TaskStore store, String id) {
         return store.find(id).orElseThrow(() -> new RequestException(Status.NOT_FOUND_404, "unknown_task", "id",
                 "no task '" + id + "' (finished tasks are kept for " + store.limits().keepFinished().toSeconds()
-                        + " s)"));
+                        + " s, the newest " + store.limits().keepTasks() + " within " + store.limits().retainTotalBytes()
+                        + " bytes of events)"));
     }
 
     static long cursor(UriQuery query) {
