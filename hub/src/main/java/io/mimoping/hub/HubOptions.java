@@ -32,7 +32,8 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
     static final int TIMEOUT_HEARTBEATS = 3;
 
     static final Key ADDR = new Key("addr", "MIMOPING_ADDR", "HOST:PORT", "127.0.0.1:8080",
-            "where to listen ([::1]:8080 for IPv6, :8080 for every address)");
+            "where to listen ([::1]:8080 for IPv6, :8080 for every IPv4 address, [::]:8080 for every IPv6 and IPv4"
+                    + " address)");
     static final Key BROKER = new Key("rabbitmq-broker-url", "MIMOPING_RABBITMQ_BROKER_URL", "URL", null,
             "distributed mode: agents on this RabbitMQ broker can ping (amqp://USER:PASS@HOST:5672/); unset: the hub pings alone");
     static final Key AGENT_TOKEN = new Key("agent-token", AGENT_TOKEN_ENV, "TOKEN", null,
@@ -49,8 +50,14 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
     static final Key KEEP_FINISHED = new Key("keep-finished", "MIMOPING_KEEP_FINISHED", "S",
             String.valueOf(StreamLimits.DEFAULTS.keepFinished().toSeconds()),
             "seconds a finished task stays readable at /tasks, 0..604800");
+    static final Key RETAIN_TOTAL_BYTES = new Key("retain-total-bytes", "MIMOPING_RETAIN_TOTAL_BYTES", "N",
+            String.valueOf(StreamLimits.DEFAULTS.retainTotalBytes()),
+            "bytes of events kept by all finished tasks together; the oldest finished tasks are forgotten first");
+    static final Key MAX_TASKS = new Key("max-tasks", "MIMOPING_MAX_TASKS", "N",
+            String.valueOf(StreamLimits.DEFAULTS.maxTasks()),
+            "tasks started with POST /tasks running at once, 1..1000000; more are refused with 429 too_many_tasks");
     static final List<Key> KEYS = List.of(ADDR, BROKER, AGENT_TOKEN, HEARTBEAT, LOG_FORMAT, RETAIN_EVENTS, RETAIN_BYTES,
-            KEEP_FINISHED);
+            KEEP_FINISHED, RETAIN_TOTAL_BYTES, MAX_TASKS);
 
     static final String USAGE = Settings.usage("usage: mimoping hub [OPTIONS]", KEYS);
 
@@ -62,6 +69,9 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
     /** Reads the options from the arguments and the environment (and the configuration file they name). */
     static HubOptions parse(String[] args, Map<String, String> env) {
         Settings settings = Settings.load(KEYS, args, env);
+        if (settings.help()) {
+            return new HubOptions(null, 0, null, null, null, null, true, StreamLimits.DEFAULTS);
+        }
         HostPort addr = settings.get(ADDR.name(), Settings::hostPort);
         return new HubOptions(addr.host(), addr.port(), settings.get(AGENT_TOKEN.name(), Settings::nonEmpty),
                 settings.get(HEARTBEAT.name(), Settings.millis(10, 600_000)),
@@ -70,6 +80,8 @@ record HubOptions(String host, int port, String agentToken, Duration heartbeat, 
                 StreamLimits.DEFAULTS.withRetention(
                         settings.get(RETAIN_EVENTS.name(), Settings.number(1, 100_000_000)).intValue(),
                         settings.get(RETAIN_BYTES.name(), Settings.number(1, 1L << 40)),
-                        Duration.ofSeconds(settings.get(KEEP_FINISHED.name(), Settings.number(0, 604_800)))));
+                        Duration.ofSeconds(settings.get(KEEP_FINISHED.name(), Settings.number(0, 604_800))))
+                        .withBudget(settings.get(MAX_TASKS.name(), Settings.number(1, 1_000_000)).intValue(),
+                                settings.get(RETAIN_TOTAL_BYTES.name(), Settings.number(1, 1L << 40))));
     }
 }

@@ -1,6 +1,8 @@
 package io.mimoping.hub;
 
 import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.hub.observe.ClientStreams;
+import io.mimoping.hub.observe.HubObservation;
 import io.mimoping.hub.stream.StreamLimits;
 import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.ws.AgentRegistry;
@@ -15,14 +17,22 @@ import java.util.Objects;
  * @param agents    the agents registered over {@code /ws}
  * @param directory the pinging side behind an agent name ({@link AgentDirectory#NONE} in embedded mode)
  * @param streams   what tasks started with {@code POST /tasks} keep for their stream clients
+ * @param clients   where the transports count their client streams ({@link HubObservation#clients()})
  */
-public record HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory, StreamLimits streams) {
+public record HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory, StreamLimits streams,
+                       ClientStreams clients) {
 
     public HubSetup {
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(agents, "agents");
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(streams, "streams");
+        Objects.requireNonNull(clients, "clients");
+    }
+
+    /** With client streams counted apart from any metrics. */
+    public HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory, StreamLimits streams) {
+        this(engine, agents, directory, streams, new ClientStreams());
     }
 
     /** With the default stream limits. */

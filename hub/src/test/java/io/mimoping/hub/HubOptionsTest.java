@@ -36,6 +36,15 @@ class HubOptionsTest {
     }
 
     @Test
+    void helpIsAnsweredWhateverTheOtherSettingsSay() {
+        HubOptions options = HubOptions.parse(new String[] {"--help", "--addr", "nowhere"},
+                Map.of("MIMOPING_HEARTBEAT", "5"));
+        assertTrue(options.help());
+        assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[0], Map.of("MIMOPING_HEARTBEAT", "5")));
+    }
+
+    @Test
     void theTokenComesFromTheEnvironmentAndTheFlagWins() {
         Map<String, String> env = Map.of(HubOptions.AGENT_TOKEN_ENV, "from-env");
         assertEquals("from-env", HubOptions.parse(new String[0], env).agentToken());

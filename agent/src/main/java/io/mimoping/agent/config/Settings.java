@@ -217,7 +217,8 @@ public final class Settings {
     // ---- value parsers, worded to follow the key's name ----
 
     /**
-     * {@code HOST:PORT}, {@code [IPv6]:PORT}, or {@code :PORT} (all addresses).
+     * {@code HOST:PORT}, {@code [IPv6]:PORT}, or {@code :PORT} (every IPv4 address; {@code [::]:PORT} is every
+     * IPv6 and IPv4 address).
      *
      * @param text the address
      */

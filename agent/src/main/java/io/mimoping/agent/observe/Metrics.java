@@ -1,8 +1,12 @@
 package io.mimoping.agent.observe;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.SequencedMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
@@ -10,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A process's metrics, written in the Prometheus text exposition format (version 0.0.4). Small on
- * purpose: counters, gauges read when scraped, and fixed-bucket histograms, without labels; writers never
+ * purpose: counters, gauges read when scraped (either one series, or one per value of a single label), and
+ * fixed-bucket histograms without labels; writers never
  * lock (adders), the scrape reads a moment's values. Register everything at start, from one thread.
  */
 public final class Metrics {
@@ -19,6 +24,7 @@ public final class Metrics {
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
     private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+    private static final Pattern LABEL = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
 
     /** A count that only goes up. */
     public static final class Counter {
@@ -69,10 +75,12 @@ public final class Metrics {
         String help();
     }
 
-    private record CounterFamily(String name, String help, DoubleSupplier value) implements Family {
+    /** @param series each series' value by its label set ({@code ""}, or such as <code>{transport="sse"}</code>) */
+    private record CounterFamily(String name, String help, Map<String, DoubleSupplier> series) implements Family {
     }
 
-    private record GaugeFamily(String name, String help, DoubleSupplier value) implements Family {
+    /** @param series as in {@link CounterFamily} */
+    private record GaugeFamily(String name, String help, Map<String, DoubleSupplier> series) implements Family {
     }
 
     private record HistogramFamily(String name, String help, Histogram histogram) implements Family {
@@ -83,18 +91,28 @@ public final class Metrics {
     /** A counter this registry owns; its name ends with {@code _total}. */
     public Counter counter(String name, String help) {
         Counter counter = new Counter();
-        add(new CounterFamily(checkCounter(name), help, counter::value));
+        counter(name, help, counter::value);
         return counter;
     }
 
     /** A counter kept elsewhere (such as the engine's own counters), read at each scrape. */
     public void counter(String name, String help, DoubleSupplier value) {
-        add(new CounterFamily(checkCounter(name), help, value));
+        add(new CounterFamily(checkCounter(name), help, Map.of("", value)));
+    }
+
+    /** Counters kept elsewhere, one series per value of {@code label}, in the order of {@code values}. */
+    public void counter(String name, String help, String label, SequencedMap<String, DoubleSupplier> values) {
+        add(new CounterFamily(checkCounter(name), help, labelled(label, values)));
     }
 
     /** A value that goes up and down, read at each scrape. */
     public void gauge(String name, String help, DoubleSupplier value) {
-        add(new GaugeFamily(name, help, value));
+        add(new GaugeFamily(name, help, Map.of("", value)));
+    }
+
+    /** Gauges, one series per value of {@code label}, in the order of {@code values}. */
+    public void gauge(String name, String help, String label, SequencedMap<String, DoubleSupplier> values) {
+        add(new GaugeFamily(name, help, labelled(label, values)));
     }
 
     /** A histogram with these bucket upper bounds, strictly increasing ({@code +Inf} is added). */
@@ -119,10 +137,10 @@ public final class Metrics {
         for (Family family : snapshot) {
             out.append("# HELP ").append(family.name()).append(' ').append(escape(family.help())).append('\n');
             switch (family) {
-                case CounterFamily(String name, String help, DoubleSupplier value) ->
-                        sample(out.append("# TYPE ").append(name).append(" counter\n"), name, "", value.getAsDouble());
-                case GaugeFamily(String name, String help, DoubleSupplier value) ->
-                        sample(out.append("# TYPE ").append(name).append(" gauge\n"), name, "", value.getAsDouble());
+                case CounterFamily(String name, String help, Map<String, DoubleSupplier> series) ->
+                        samples(out.append("# TYPE ").append(name).append(" counter\n"), name, series);
+                case GaugeFamily(String name, String help, Map<String, DoubleSupplier> series) ->
+                        samples(out.append("# TYPE ").append(name).append(" gauge\n"), name, series);
                 case HistogramFamily(String name, String help, Histogram histogram) -> {
                     out.append("# TYPE ").append(name).append(" histogram\n");
                     long cumulative = 0;
@@ -156,6 +174,20 @@ public final class Metrics {
             throw new IllegalArgumentException("a counter's name ends with _total: '" + name + "'");
         }
         return name;
+    }
+
+    private static SequencedMap<String, DoubleSupplier> labelled(String label, SequencedMap<String, DoubleSupplier> values) {
+        if (!LABEL.matcher(label).matches()) {
+            throw new IllegalArgumentException("not a label name: '" + label + "'");
+        }
+        SequencedMap<String, DoubleSupplier> series = new LinkedHashMap<>();
+        values.forEach((value, supplier) -> series.put("{" + label + "=\"" + value.replace("\\", "\\\\")
+                .replace("\"", "\\\"").replace("\n", "\\n") + "\"}", supplier));
+        return Collections.unmodifiableSequencedMap(series);
+    }
+
+    private static void samples(StringBuilder out, String name, Map<String, DoubleSupplier> series) {
+        series.forEach((labels, value) -> sample(out, name, labels, value.getAsDouble()));
     }
 
     private static void sample(StringBuilder out, String name, String labels, double value) {

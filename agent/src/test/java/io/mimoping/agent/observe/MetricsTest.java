@@ -2,6 +2,11 @@ package io.mimoping.agent.observe;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SequencedMap;
+import java.util.function.DoubleSupplier;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,6 +37,21 @@ class MetricsTest {
         assertTrue(text.contains("test_rtt_seconds_count 5\n"), text);
         assertEquals(5.0565, Double.parseDouble(text.split("test_rtt_seconds_sum ")[1].split("\n")[0]), 1e-9);
         // promtool check metrics runs on the hub's and an agent's real /metrics in SystemdProcessTest (hub module).
+    }
+
+    @Test
+    void labelledSeriesComeInTheirOrderWithEscapedValues() {
+        Metrics metrics = new Metrics();
+        SequencedMap<String, DoubleSupplier> open = new LinkedHashMap<>();
+        open.put("sse", () -> 2);
+        open.put("a\"b", () -> 0);
+        metrics.gauge("test_streams", "Streams", "transport", open);
+        metrics.counter("test_streams_total", "Streams opened", "transport", new LinkedHashMap<>(Map.of("sse", () -> 5)));
+        assertEquals("# HELP test_streams Streams\n# TYPE test_streams gauge\ntest_streams{transport=\"sse\"} 2\n"
+                + "test_streams{transport=\"a\\\"b\"} 0\n# HELP test_streams_total Streams opened\n"
+                + "# TYPE test_streams_total counter\ntest_streams_total{transport=\"sse\"} 5\n", metrics.scrape());
+        assertEquals("not a label name: 'trans-port'", assertThrows(IllegalArgumentException.class,
+                () -> metrics.gauge("test_other", "o", "trans-port", open)).getMessage());
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.helidon.webserver.grpc.GrpcRouting;
 import io.mimoping.bridge.control.CapabilityCodec;
 import io.mimoping.bridge.control.ControlException;
 import io.mimoping.hub.control.AgentControls;
+import io.mimoping.hub.observe.ClientStreams;
 import io.mimoping.hub.task.InvalidRequestException;
 import io.mimoping.hub.task.TaskRequest;
 import io.mimoping.hub.task.TaskRequestParser;
@@ -44,18 +45,30 @@ public final class HubService extends HubGrpc.HubImplBase {
     private final AgentControls controls;
     private final TaskRequestParser parser = new TaskRequestParser();
     private final SecureRandom random = new SecureRandom();
+    private final ClientStreams clients;
 
-    HubService(TaskRunner runner, AgentRegistry agents, AgentControls controls) {
+    HubService(TaskRunner runner, AgentRegistry agents, AgentControls controls, ClientStreams clients) {
         this.runner = runner;
         this.agents = agents;
         this.controls = controls;
+        this.clients = clients;
     }
 
-    /** Serves this service, the standard reflection (v1 and v1alpha) with it, on the server's port. */
+    /**
+     * Serves this service, the standard reflection (v1 and v1alpha) with it, on the server's port; its
+     * {@code RunTask} streams are counted in {@code clients}.
+     */
+    public static void register(WebServerConfig.Builder server, TaskRunner runner, AgentRegistry agents,
+                                AgentControls controls, ClientStreams clients) {
+        server.addRouting(GrpcRouting.builder()
+                        .service(HubProto.getDescriptor(), new HubService(runner, agents, controls, clients)))
+                .addFeature(GrpcReflectionFeature.builder().enabled(true).build());
+    }
+
+    /** As the other {@code register}, its streams counted nowhere (until Main passes its counts). */
     public static void register(WebServerConfig.Builder server, TaskRunner runner, AgentRegistry agents,
                                 AgentControls controls) {
-        server.addRouting(GrpcRouting.builder().service(HubProto.getDescriptor(), new HubService(runner, agents, controls)))
-                .addFeature(GrpcReflectionFeature.builder().enabled(true).build());
+        register(server, runner, agents, controls, new ClientStreams());
     }
 
     @Override
@@ -104,7 +117,7 @@ public final class HubService extends HubGrpc.HubImplBase {
             return;
         }
         String taskId = HexFormat.of().toHexDigits(random.nextLong());
-        try {
+        try (ClientStreams.Stream stream = clients.open(ClientStreams.Transport.GRPC)) {
             runner.run(taskId, task, new GrpcEventSink((ServerCallStreamObserver<TaskEvent>) response, taskId));
         } catch (StatusRuntimeException e) {
             LOG.log(Level.FINE, e, () -> "task " + taskId + " stopped: " + e.getStatus());

@@ -8,6 +8,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.staticcontent.ClasspathHandlerConfig;
 import io.helidon.webserver.staticcontent.StaticContentFeature;
+import io.mimoping.hub.observe.ClientStreams;
 import io.mimoping.hub.stream.TaskStore;
 
 /**
@@ -20,8 +21,9 @@ public final class ClientApi {
     private ClientApi() {
     }
 
-    public static void register(HttpRouting.Builder routing, TaskStore tasks) {
-        routing.register(new TasksService(tasks));
+    /** Registers the routes; the event streams are counted in {@code clients}. */
+    public static void register(HttpRouting.Builder routing, TaskStore tasks, ClientStreams clients) {
+        routing.register(new TasksService(tasks, clients));
         routing.register(TaskSocket.refusals(tasks));
         // a welcome file is found in a classpath folder, not in one inside a jar: the API page is named
         routing.get("/api", ClientApi::toApiPage).get("/api/", ClientApi::toApiPage);
@@ -33,6 +35,11 @@ public final class ClientApi {
                 .welcome("index.html")
                 .putContentType("yaml", MediaTypes.create("application/yaml"))
                 .build()));
+    }
+
+    /** As the other {@code register}, the streams counted nowhere (until Main passes its counts). */
+    public static void register(HttpRouting.Builder routing, TaskStore tasks) {
+        register(routing, tasks, new ClientStreams());
     }
 
     private static void toApiPage(ServerRequest req, ServerResponse res) {

@@ -7,6 +7,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.mimoping.hub.event.EventWriter;
+import io.mimoping.hub.observe.ClientStreams;
 import io.mimoping.hub.task.TaskRequest;
 import io.mimoping.hub.task.TaskRequestParser;
 import io.mimoping.hub.task.TaskRunner;
@@ -32,9 +33,17 @@ public final class PingTaskService implements HttpService {
     private final TaskRunner runner;
     private final TaskRequestParser parser = new TaskRequestParser();
     private final SecureRandom random = new SecureRandom();
+    private final ClientStreams clients;
 
-    public PingTaskService(TaskRunner runner) {
+    /** Counts its streams in {@code clients}. */
+    public PingTaskService(TaskRunner runner, ClientStreams clients) {
         this.runner = runner;
+        this.clients = clients;
+    }
+
+    /** Counts its streams nowhere (until Main passes its counts). */
+    public PingTaskService(TaskRunner runner) {
+        this(runner, new ClientStreams());
     }
 
     @Override
@@ -49,7 +58,8 @@ public final class PingTaskService implements HttpService {
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, NDJSON);
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
-        try (OutputStream out = res.outputStream()) {
+        try (ClientStreams.Stream stream = clients.open(ClientStreams.Transport.NDJSON);
+             OutputStream out = res.outputStream()) {
             runner.run(taskId, request, new EventWriter(out, taskId));
         } catch (IOException | UncheckedIOException e) {
             LOG.log(Level.FINE, e, () -> "task " + taskId + " stopped: the client went away");

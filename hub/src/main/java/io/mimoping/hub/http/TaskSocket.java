@@ -16,6 +16,7 @@ import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
 import io.helidon.websocket.WsUpgradeException;
 import io.mimoping.hub.event.EventWriter;
+import io.mimoping.hub.observe.ClientStreams;
 import io.mimoping.hub.stream.EventLog;
 import io.mimoping.hub.stream.StallWatch;
 import io.mimoping.hub.stream.StreamedTask;
@@ -69,14 +70,23 @@ public final class TaskSocket implements WsListener {
     /** When the client last showed it is there: a frame from it, or a frame to it that its socket took. */
     private volatile long lastHeard = System.nanoTime();
     private StallWatch stalls;
+    private final ClientStreams clients;
+    /** This connection as a client stream, from open (unless refused) to whichever end comes first. */
+    private volatile ClientStreams.Stream stream;
 
-    private TaskSocket(TaskStore store) {
+    private TaskSocket(TaskStore store, ClientStreams clients) {
         this.store = store;
+        this.clients = clients;
     }
 
-    /** Adds the WebSocket route to {@code routing}, a fresh listener per connection. */
+    /** Adds the WebSocket route to {@code routing}, a fresh listener per connection, counted in {@code clients}. */
+    public static WsRouting.Builder routing(WsRouting.Builder routing, TaskStore store, ClientStreams clients) {
+        return routing.endpoint(PATH, () -> new TaskSocket(store, clients));
+    }
+
+    /** As {@link #routing(WsRouting.Builder, TaskStore, ClientStreams)}, counted nowhere (until Main passes its counts). */
     public static WsRouting.Builder routing(WsRouting.Builder routing, TaskStore store) {
-        return routing.endpoint(PATH, () -> new TaskSocket(store));
+        return routing(routing, store, new ClientStreams());
     }
 
     /** What a plain HTTP request to the WebSocket path gets: the reason it was not upgraded. */
@@ -138,6 +148,7 @@ public final class TaskSocket implements WsListener {
             session.close(4000 + refusal.status().code(), AgentEndpoint.closeReason(refusal.getMessage()));
             return;
         }
+        stream = clients.open(ClientStreams.Transport.WEBSOCKET);
         pump = Thread.ofVirtual().name("ws-" + task.id()).unstarted(this::pump);
         stalls = new StallWatch(store, "a WebSocket client of task " + task.id(), this::cutOff);
         pump.start();
@@ -178,6 +189,7 @@ public final class TaskSocket implements WsListener {
 
     private void ended() {
         closed = true;
+        endStream();
         if (stalls != null) {
             stalls.done();
         }
@@ -223,7 +235,9 @@ public final class TaskSocket implements WsListener {
         } catch (InterruptedException e) {
             // the connection ended
         } catch (RuntimeException e) {
+            // a connection that breaks may end without onClose or onError
             LOG.log(Level.FINE, e, () -> "a WebSocket client of task " + task.id() + " went away");
+            ended();
         }
     }
 
@@ -244,6 +258,7 @@ public final class TaskSocket implements WsListener {
         synchronized (sending) {
             if (!closed) {
                 closed = true;
+                endStream();
                 session.close(code, AgentEndpoint.closeReason(reason));
             }
         }
@@ -252,9 +267,17 @@ public final class TaskSocket implements WsListener {
     /** Ends the connection of a client that has taken no frame for the client timeout (never blocks). */
     private void cutOff() {
         closed = true;
+        endStream();
         pump.interrupt();
         if (session instanceof ServerConnection connection) {
             connection.close(true);
+        }
+    }
+
+    private void endStream() {
+        ClientStreams.Stream open = stream;
+        if (open != null) {
+            open.close();
         }
     }
 

@@ -14,6 +14,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.hub.event.EventWriter;
+import io.mimoping.hub.observe.ClientStreams;
 import io.mimoping.hub.stream.EventLog;
 import io.mimoping.hub.stream.StallWatch;
 import io.mimoping.hub.stream.StreamedTask;
@@ -65,9 +66,11 @@ public final class TasksService implements HttpService {
 
     private final TaskStore store;
     private final TaskRequestParser parser = new TaskRequestParser();
+    private final ClientStreams clients;
 
-    public TasksService(TaskStore store) {
+    public TasksService(TaskStore store, ClientStreams clients) {
         this.store = store;
+        this.clients = clients;
     }
 
     @Override
@@ -86,7 +89,12 @@ public final class TasksService implements HttpService {
 
     private void start(ServerRequest req, ServerResponse res) {
         TaskRequest request = parser.parse(JsonBody.read(req));
-        StreamedTask task = store.start(request);
+        StreamedTask task;
+        try {
+            task = store.start(request);
+        } catch (TaskStore.TooManyTasksException e) {
+            throw new RequestException(Status.TOO_MANY_REQUESTS_429, "too_many_tasks", null, e.getMessage());
+        }
         res.status(Status.CREATED_201);
         res.header(HeaderNames.LOCATION, "/tasks/" + task.id());
         sendJson(res, describe(task));
@@ -124,7 +132,18 @@ public final class TasksService implements HttpService {
     }
 
     private void longPoll(StreamedTask task, long from, Duration wait, ServerResponse res) throws InterruptedException {
-        EventLog.Batch batch = read(task, from, wait, "cursor");
+        checkCursor(task, from, "cursor");
+        if (wait.isZero()) {
+            // a look at what there is, like GET /tasks/{id}: no stream
+            sendBatch(task, task.events().read(from, wait), res);
+            return;
+        }
+        try (ClientStreams.Stream stream = clients.open(ClientStreams.Transport.LONGPOLL)) {
+            sendBatch(task, task.events().read(from, wait), res);
+        }
+    }
+
+    private static void sendBatch(StreamedTask task, EventLog.Batch batch, ServerResponse res) {
         StringBuilder body = new StringBuilder(4096).append("{\"events\":[");
         boolean first = true;
         if (batch.gap() != null) {
@@ -162,7 +181,8 @@ public final class TasksService implements HttpService {
         res.header(HeaderNames.create("X-Accel-Buffering"), "no");
         Thread writer = Thread.currentThread();
         StallWatch stalls = new StallWatch(store, "an SSE client of task " + task.id(), writer::interrupt);
-        try (OutputStream out = new BufferedOutputStream(res.outputStream(), 64 * 1024)) {
+        try (ClientStreams.Stream stream = clients.open(ClientStreams.Transport.SSE);
+             OutputStream out = new BufferedOutputStream(res.outputStream(), 64 * 1024)) {
             while (true) {
                 stalls.writing();
                 if (batch.gap() != null) {
@@ -223,7 +243,8 @@ public final class TasksService implements HttpService {
     static StreamedTask find(TaskStore store, String id) {
         return store.find(id).orElseThrow(() -> new RequestException(Status.NOT_FOUND_404, "unknown_task", "id",
                 "no task '" + id + "' (finished tasks are kept for " + store.limits().keepFinished().toSeconds()
-                        + " s)"));
+                        + " s, the newest " + store.limits().keepTasks() + " within " + store.limits().retainTotalBytes()
+                        + " bytes of events)"));
     }
 
     static long cursor(UriQuery query) {

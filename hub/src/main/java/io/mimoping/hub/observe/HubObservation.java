@@ -1,7 +1,6 @@
 package io.mimoping.hub.observe;
 
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.HttpRouting;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.observe.BrokerObserver;
@@ -15,7 +14,6 @@ import io.mimoping.hub.ws.AgentRegistry;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -25,15 +23,11 @@ import java.util.function.Supplier;
  */
 public final class HubObservation {
 
-    /** Paths whose requests are client streams (a task's events). */
-    private static final List<String> STREAMS = List.of("/ping-task", "/tasks/");
-
     private final Metrics metrics;
     private final IcmpEngine engine;
     private final AgentRegistry agents;
     private final BrokerObserver broker;
-    private final Metrics.Counter streamsTotal;
-    private final AtomicInteger streams = new AtomicInteger();
+    private final ClientStreams clients = new ClientStreams();
     private final Supplier<Integer> remoteRuns;
 
     /**
@@ -45,16 +39,14 @@ public final class HubObservation {
         this.engine = engine;
         this.agents = agents;
         metrics.gauge("mimoping_agents_connected", "Agents registered with this hub over /ws now", () -> agents.list().size());
-        metrics.gauge("mimoping_client_streams", "Client streams of task events open now", streams::get);
-        streamsTotal = metrics.counter("mimoping_client_streams_total", "Client streams of task events opened");
+        clients.register(metrics);
         remoteRuns = dispatcher == null ? () -> 0 : dispatcher::running;
         metrics.gauge("mimoping_agent_runs", "(task, agent) runs in progress on agents", () -> remoteRuns.get());
         this.broker = broker == null ? null : new BrokerObserver(broker, dispatcher::publishCounts, metrics);
     }
 
-    /** Adds the stream counter, {@code /metrics} and {@code /health/*} to the hub's routing. */
+    /** Adds {@code /metrics} and {@code /health/*} to the hub's routing. */
     public void routing(HttpRouting.Builder routing) {
-        routing.addFilter(streamCounter());
         routing.register(new MetricsService(metrics), new HealthService(() -> health(null)));
     }
 
@@ -75,29 +67,17 @@ public final class HubObservation {
             mode = connected.ok() ? "RabbitMQ connected" : "RabbitMQ reconnecting";
         }
         String status = "serving" + (server == null ? "" : " on port " + server.port()) + "; " + agents.list().size()
-                + " agent(s); " + streams.get() + " client stream(s); " + mode;
+                + " agent(s); " + clients.count() + " client stream(s); " + mode;
         return new Health(liveness, readiness, status);
     }
 
     /** Client streams open now. */
     public int streams() {
-        return streams.get();
+        return clients.count();
     }
 
-    private Filter streamCounter() {
-        return (chain, req, res) -> {
-            String path = req.path().path();
-            if (STREAMS.stream().noneMatch(path::startsWith)) {
-                chain.proceed();
-                return;
-            }
-            streams.incrementAndGet();
-            streamsTotal.increment();
-            try {
-                chain.proceed();
-            } finally {
-                streams.decrementAndGet();
-            }
-        };
+    /** The client streams' counts, for the transports ({@link io.mimoping.hub.HubSetup#clients()}). */
+    public ClientStreams clients() {
+        return clients;
     }
 }

@@ -99,6 +99,11 @@ public final class EventLog {
         return locked(() -> first);
     }
 
+    /** Bytes of the events kept. */
+    public long bytes() {
+        return locked(() -> bytes);
+    }
+
     public boolean ended() {
         return locked(() -> ended);
     }

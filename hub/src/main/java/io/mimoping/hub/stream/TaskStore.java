@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +32,9 @@ import java.util.logging.Logger;
 /**
  * The tasks started with {@code POST /tasks}: each runs on its own virtual thread through the same
  * {@link TaskRunner} and {@link EventWriter} as {@code POST /ping-task}, writing into its {@link EventLog}
- * instead of a connection. Finished tasks stay readable for {@link StreamLimits#keepFinished()}.
+ * instead of a connection. At most {@link StreamLimits#maxTasks()} run at once. Finished tasks stay readable
+ * for {@link StreamLimits#keepFinished()}, within {@link StreamLimits#keepTasks()} and
+ * {@link StreamLimits#retainTotalBytes()}.
  * Owns a timer thread (expiry, and the stream transports' client watchdogs): close it to stop.
  */
 public final class TaskStore implements AutoCloseable {
@@ -43,6 +46,7 @@ public final class TaskStore implements AutoCloseable {
     private final Clock clock;
     private final Map<String, StreamedTask> tasks = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    private final AtomicInteger running = new AtomicInteger();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("mimoping-streams").factory());
 
@@ -50,7 +54,8 @@ public final class TaskStore implements AutoCloseable {
         this.runner = runner;
         this.limits = limits;
         this.clock = clock;
-        long every = Math.max(1, Math.min(limits.keepFinished().toMillis(), 10_000));
+        // a second at least: keep-finished 0 must not spin the timer
+        long every = Math.clamp(limits.keepFinished().toMillis(), 1_000, 10_000);
         timer.scheduleWithFixedDelay(this::expire, every, every, TimeUnit.MILLISECONDS);
     }
 
@@ -58,13 +63,27 @@ public final class TaskStore implements AutoCloseable {
         return limits;
     }
 
+    /** {@link StreamLimits#maxTasks()} tasks run already. */
+    public static final class TooManyTasksException extends RuntimeException {
+
+        TooManyTasksException(int running) {
+            super(running + " tasks are running, as many as this hub runs at once (max-tasks): "
+                    + "wait for one to end, or cancel one (DELETE /tasks/{id})");
+        }
+    }
+
     /**
      * Starts a task in the background.
      *
      * @throws io.mimoping.hub.task.InvalidRequestException if it names an agent that can send no ICMP at all
+     * @throws TooManyTasksException                        if {@link StreamLimits#maxTasks()} run already
      */
     public StreamedTask start(TaskRequest request) {
         runner.check(request);
+        if (running.incrementAndGet() > limits.maxTasks()) {
+            running.decrementAndGet();
+            throw new TooManyTasksException(limits.maxTasks());
+        }
         String id = HexFormat.of().toHexDigits(random.nextLong());
         EventLog log = new EventLog(limits.retainEvents(), limits.retainBytes());
         StreamedTask task = new StreamedTask(id, request, now(), log);
@@ -88,6 +107,8 @@ public final class TaskStore implements AutoCloseable {
             writer.end(totals);
         }
         task.finished(totals, now());
+        running.decrementAndGet();
+        expire();
     }
 
     public Optional<StreamedTask> find(String id) {
@@ -112,16 +133,19 @@ public final class TaskStore implements AutoCloseable {
         }, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS));
     }
 
-    /** Forgets finished tasks older than the limits allow. */
+    /** Forgets finished tasks beyond the limits: too old, too many, or too many bytes (the oldest go first). */
     private void expire() {
         Instant cutoff = now().minus(limits.keepFinished());
         List<StreamedTask> finished = tasks.values().stream()
                 .filter(t -> t.finishedAt().isPresent())
                 .sorted(Comparator.comparing((StreamedTask t) -> t.finishedAt().orElseThrow()).reversed())
                 .toList();
+        long bytes = 0;
         for (int i = 0; i < finished.size(); i++) {
             StreamedTask task = finished.get(i);
-            if (i >= limits.keepTasks() || task.finishedAt().orElseThrow().isBefore(cutoff)) {
+            bytes += task.events().bytes();
+            if (i >= limits.keepTasks() || bytes > limits.retainTotalBytes()
+                    || task.finishedAt().orElseThrow().isBefore(cutoff)) {
                 tasks.remove(task.id(), task);
             }
         }

@@ -53,7 +53,7 @@ class TaskStreamsTest {
 
     static final int RETAINED = 5000;
     static final StreamLimits LIMITS =
-            new StreamLimits(RETAINED, 4L << 20, Duration.ofMinutes(10), 100, Duration.ofSeconds(3));
+            new StreamLimits(RETAINED, 4L << 20, Duration.ofMinutes(10), 100, 256L << 20, 1000, Duration.ofSeconds(3));
 
     private static final EmbeddedHub HUB = new EmbeddedHub();
 
