@@ -94,7 +94,8 @@ public final class Main {
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
         TaskStore tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
-                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name)), options.streams()),
+                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name)), options.streams(),
+                observation.clients()),
                 observation::routing);
         Broker connection = broker;
         Runnable closeBehindServer = () -> {
@@ -151,13 +152,13 @@ public final class Main {
         TaskStore tasks = new TaskStore(new TaskRunner(hub.engine(), directory, null), hub.streams(), Clock.systemUTC());
         server.routing(routing -> {
             ErrorResponses.register(routing);
-            routing.register(new PingTaskService(runner));
+            routing.register(new PingTaskService(runner, hub.clients()));
             routing.register(new AgentsService(hub.agents(), controls));
-            ClientApi.register(routing, tasks);
+            ClientApi.register(routing, tasks, hub.clients());
             more.accept(routing);
         });
-        server.addRouting(TaskSocket.routing(AgentEndpoint.routing(hub.agents()), tasks));
-        HubService.register(server, runner, hub.agents(), controls);
+        server.addRouting(TaskSocket.routing(AgentEndpoint.routing(hub.agents()), tasks, hub.clients()));
+        HubService.register(server, runner, hub.agents(), controls, hub.clients());
         return tasks;
     }
 

@@ -65,12 +65,6 @@ public final class HubService extends HubGrpc.HubImplBase {
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build());
     }
 
-    /** As the other {@code register}, its streams counted nowhere (until Main passes its counts). */
-    public static void register(WebServerConfig.Builder server, TaskRunner runner, AgentRegistry agents,
-                                AgentControls controls) {
-        register(server, runner, agents, controls, new ClientStreams());
-    }
-
     @Override
     public void listAgents(ListAgentsRequest request, StreamObserver<ListAgentsResponse> response) {
         ListAgentsResponse.Builder list = ListAgentsResponse.newBuilder();

@@ -37,11 +37,6 @@ public final class ClientApi {
                 .build()));
     }
 
-    /** As the other {@code register}, the streams counted nowhere (until Main passes its counts). */
-    public static void register(HttpRouting.Builder routing, TaskStore tasks) {
-        register(routing, tasks, new ClientStreams());
-    }
-
     private static void toApiPage(ServerRequest req, ServerResponse res) {
         res.status(Status.FOUND_302).header(HeaderNames.LOCATION, "/api/index.html").send();
     }

@@ -41,11 +41,6 @@ public final class PingTaskService implements HttpService {
         this.clients = clients;
     }
 
-    /** Counts its streams nowhere (until Main passes its counts). */
-    public PingTaskService(TaskRunner runner) {
-        this(runner, new ClientStreams());
-    }
-
     @Override
     public void routing(HttpRules rules) {
         rules.post("/ping-task", this::pingTask);

@@ -84,11 +84,6 @@ public final class TaskSocket implements WsListener {
         return routing.endpoint(PATH, () -> new TaskSocket(store, clients));
     }
 
-    /** As {@link #routing(WsRouting.Builder, TaskStore, ClientStreams)}, counted nowhere (until Main passes its counts). */
-    public static WsRouting.Builder routing(WsRouting.Builder routing, TaskStore store) {
-        return routing(routing, store, new ClientStreams());
-    }
-
     /** What a plain HTTP request to the WebSocket path gets: the reason it was not upgraded. */
     public static HttpService refusals(TaskStore store) {
         return new Refusals(store);
