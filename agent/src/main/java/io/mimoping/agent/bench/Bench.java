@@ -4,6 +4,7 @@ import io.mimoping.agent.engine.EngineStats;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.lab.Behaviour;
+import io.mimoping.agent.lab.HandledRequest;
 import io.mimoping.agent.lab.ImpairmentLab;
 import io.mimoping.bridge.probe.PingTask;
 import io.mimoping.bridge.probe.ProbeEvent;
@@ -17,8 +18,8 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -394,22 +395,17 @@ public final class Bench {
                     List<Long> ownErrors = new ArrayList<>();
                     List<Long> lateness = new ArrayList<>();
                     for (String target : targets) {
-                        InetAddress address = InetAddress.getByName(target);
-                        Map<Integer, Instant> arrivals = new java.util.HashMap<>();
-                        lab.handled(address).forEach(h -> arrivals.put(h.seq(), h.arrival()));
-                        Map<Integer, Instant> departures = new java.util.HashMap<>();
-                        lab.sent(address).forEach(sr -> departures.put(sr.seq(), sr.sentAt()));
+                        Map<Integer, HandledRequest> handled = new HashMap<>();
+                        lab.handled(InetAddress.getByName(target)).forEach(h -> handled.put(h.seq(), h));
                         for (Reply reply : replies) {
-                            if (!reply.target().equals(target)) {
+                            HandledRequest request = handled.get((int) reply.seq());
+                            if (!reply.target().equals(target) || request == null || request.dropped()) {
                                 continue;
                             }
-                            Instant in = arrivals.get((int) reply.seq());
-                            Instant outAt = departures.get((int) reply.seq());
-                            if (in != null && outAt != null) {
-                                long applied = Duration.between(in, outAt).toNanos();
-                                ownErrors.add(reply.rttNanos() - applied);
-                                lateness.add(applied - delay);
-                            }
+                            request.applied(request.answers().getFirst()).ifPresent(applied -> {
+                                ownErrors.add(reply.rttNanos() - applied.toNanos());
+                                lateness.add(applied.toNanos() - delay);
+                            });
                         }
                     }
                     long[] own = ownErrors.stream().mapToLong(Long::longValue).sorted().toArray();

@@ -64,17 +64,13 @@ public final class ImpairmentLab implements AutoCloseable {
         responder.behave(target, behaviour);
     }
 
-    /** The echo requests this target received so far, in arrival order, and what it did about each. */
+    /**
+     * The echo requests this target received so far, in arrival order, what it planned for each and when each
+     * reply actually left (its kernel transmit timestamp): the delay a probe really met is
+     * {@link HandledRequest#applied}, which a stalled host makes longer than planned.
+     */
     public List<HandledRequest> handled(InetAddress target) {
         return responder.handled(target);
-    }
-
-    /**
-     * The replies this target sent so far, in sending order, each with the kernel's transmit timestamp: the
-     * delay a probe really met is its reply's {@code sentAt} minus its request's {@code arrival}.
-     */
-    public List<SentReply> sent(InetAddress target) {
-        return responder.sent(target);
     }
 
     /** The name of the lab's network namespace. */

@@ -16,12 +16,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The emulated targets: one platform thread inside the lab's namespace owns a raw ICMP socket bound to
@@ -35,7 +37,9 @@ import java.util.concurrent.ExecutionException;
  * stamp (learnt from the stamps of earlier replies), so a reply leaves on time and never early. Requests
  * that arrive meanwhile keep their kernel receive stamps and are read right after each send. It runs under
  * SCHED_FIFO, so ordinary threads cannot delay it. The price is a busy CPU for the last {@link #SPIN_NANOS}
- * before each delayed reply. Other threads set behaviours and read what was handled through concurrent maps.
+ * before each delayed reply. Each reply's actual departure (its kernel transmit stamp) is recorded with its
+ * request, so a test can judge a pinger by what the lab did, not by what it planned: a stalled host makes
+ * replies leave late. Other threads set behaviours and read what was handled through concurrent maps.
  */
 final class Responder implements AutoCloseable {
 
@@ -58,8 +62,7 @@ final class Responder implements AutoCloseable {
     private final String namespace;
     private final List<InetAddress> targets;
     private final Map<InetAddress, Behaviour> behaviours = new ConcurrentHashMap<>();
-    private final Map<InetAddress, Queue<HandledRequest>> handled = new ConcurrentHashMap<>();
-    private final Map<InetAddress, Queue<SentReply>> sent = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Queue<Handling>> handled = new ConcurrentHashMap<>();
     private final CompletableFuture<Poller> started = new CompletableFuture<>();
     private final Thread thread;
     private final Poller poller;
@@ -84,8 +87,30 @@ final class Responder implements AutoCloseable {
     private record Bound(IcmpSocket socket, InetAddress address, IcmpFamily family) {
     }
 
-    /** A reply waiting for its due time (wall clock, nanoseconds since the epoch); ties keep arrival order. */
-    private record Pending(long dueEpochNanos, long order, Bound from, InetAddress to, byte[] reply, int seq)
+    /**
+     * A request as handled so far: the departures (wall clock, nanoseconds since the epoch; 0 until sent) of its
+     * replies fill in as they leave, written by the responder thread, read by others.
+     */
+    private record Handling(int seq, long arrivalEpochNanos, List<Behaviour.Response> responses,
+                            AtomicLongArray departures) {
+
+        HandledRequest snapshot() {
+            List<HandledRequest.Answer> answers = new ArrayList<>(responses.size());
+            for (int i = 0; i < responses.size(); i++) {
+                long left = departures.get(i);
+                answers.add(new HandledRequest.Answer(responses.get(i),
+                        left == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(0, left))));
+            }
+            return new HandledRequest(seq, Instant.ofEpochSecond(0, arrivalEpochNanos), answers);
+        }
+    }
+
+    /**
+     * Reply {@code index} of a request, waiting for its due time (wall clock, nanoseconds since the epoch); ties
+     * keep arrival order.
+     */
+    private record Pending(long dueEpochNanos, long order, Bound from, InetAddress to, byte[] reply,
+                           Handling request, int index)
             implements Comparable<Pending> {
 
         @Override
@@ -102,7 +127,6 @@ final class Responder implements AutoCloseable {
         for (InetAddress target : targets) {
             behaviours.put(target, Behaviour.echo());
             handled.put(target, new ConcurrentLinkedQueue<>());
-            sent.put(target, new ConcurrentLinkedQueue<>());
         }
         thread = new Thread(this::run, "mimolab-responder-" + namespace);
         thread.setDaemon(true);
@@ -127,20 +151,11 @@ final class Responder implements AutoCloseable {
 
     /** The requests this target received so far, in arrival order, and what it did about each. */
     List<HandledRequest> handled(InetAddress target) {
-        Queue<HandledRequest> requests = handled.get(target);
+        Queue<Handling> requests = handled.get(target);
         if (requests == null) {
             throw new IllegalArgumentException(target.getHostAddress() + " is not a target of this lab");
         }
-        return List.copyOf(requests);
-    }
-
-    /** The replies this target sent so far, in sending order, each with the kernel's transmit timestamp. */
-    List<SentReply> sent(InetAddress target) {
-        Queue<SentReply> replies = sent.get(target);
-        if (replies == null) {
-            throw new IllegalArgumentException(target.getHostAddress() + " is not a target of this lab");
-        }
-        return List.copyOf(replies);
+        return requests.stream().map(Handling::snapshot).toList();
     }
 
     /**
@@ -244,16 +259,18 @@ final class Responder implements AutoCloseable {
             long callAt = clock.nanos();
             if (!reply.from().socket().send(reply.to(), ByteBuffer.wrap(reply.reply()))) {
                 pending.add(new Pending(callAt + RETRY_NANOS, reply.order(), reply.from(), reply.to(), reply.reply(),
-                        reply.seq()));
+                        reply.request(), reply.index()));
                 return;
             }
-            // The kernel stamped the reply as it left (veth stamps inside the send call): when it really went.
+            long returned = clock.nanos();
+            // The kernel stamped the reply as it left (veth stamps inside the send call): when it really went. A
+            // stamp from before the call is an earlier send's; without one, the send's return bounds the departure.
             int stamped = stamps.read(reply.from().socket());
-            if (stamped > 0) {
-                long stamp = stamps.stampNanos(stamped - 1);
-                sent.get(reply.from().address()).add(new SentReply(reply.seq(), Instant.ofEpochSecond(0, stamp)));
+            long stamp = stamped > 0 ? stamps.stampNanos(stamped - 1) : 0;
+            if (stamp >= callAt) {
                 quickestSendInWindow = Math.min(quickestSendInWindow, Math.clamp(stamp - callAt, 0, MAX_LEAD_NANOS));
             }
+            reply.request().departures().set(reply.index(), stamp >= callAt ? stamp : returned);
         }
     }
 
@@ -267,16 +284,19 @@ final class Responder implements AutoCloseable {
         long arrivalEpoch = packet.kernelTimeNanos() != 0 ? packet.kernelTimeNanos() : clock.nanos();
         int seq = IcmpEcho.seq(message, at);
         List<Behaviour.Response> responses = behaviours.get(bound.address()).respond(seq);
-        handled.get(bound.address()).add(new HandledRequest(seq, Instant.ofEpochSecond(0, arrivalEpoch), responses));
+        Handling request = new Handling(seq, arrivalEpoch, List.copyOf(responses),
+                new AtomicLongArray(responses.size()));
+        handled.get(bound.address()).add(request);
         if (responses.isEmpty()) {
             return;
         }
-        byte[] request = new byte[packet.length()];
-        message.get(at, request);
+        byte[] bytes = new byte[packet.length()];
+        message.get(at, bytes);
         InetAddress sender = packet.source();
-        for (Behaviour.Response response : responses) {
+        for (int i = 0; i < responses.size(); i++) {
+            Behaviour.Response response = responses.get(i);
             pending.add(new Pending(arrivalEpoch + response.delay().toNanos(), order++, bound, sender,
-                    reply(request, bound.family(), response.tamper()), seq));
+                    reply(bytes, bound.family(), response.tamper()), request, i));
         }
     }
 

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,32 +50,43 @@ class ImpairedEngineTest {
 
     @Test
     void measuresADelayToWithinAMillisecond() throws Exception {
+        Duration delay = Duration.ofMillis(20);
         try (ImpairmentLab lab = ImpairmentLab.open(1)) {
-            List<String> targets = both(lab, 0, new Behaviour.Echo(Duration.ofMillis(20)));
+            List<String> targets = both(lab, 0, new Behaviour.Echo(delay));
             RecordedTask run = RecordedTask.run(engine, task(targets, 20, 25, 200));
 
             List<Long> errors = new ArrayList<>();
             List<Long> outbound = new ArrayList<>();
+            List<Long> nominal = new ArrayList<>();
+            List<Long> labLate = new ArrayList<>();
             for (String target : targets) {
                 List<Reply> replies = run.replies(target, Reply.Kind.FIRST);
                 assertEquals(20, replies.size(), () -> "replies of " + target + ": " + run.events());
                 List<HandledRequest> handled = lab.handled(InetAddress.getByName(target));
                 for (Reply reply : replies) {
-                    long error = reply.rttNanos() - 20 * ONE_MS;
-                    // From the engine's send timestamp to the request's arrival at the target: the part of
-                    // an error that arises before the probe leaves the engine's host.
-                    Instant arrival = handled.stream().filter(r -> r.seq() == reply.seq()).findFirst().orElseThrow()
-                            .arrival();
-                    long out = Duration.between(reply.sentAt(), arrival).toNanos();
-                    assertTrue(Math.abs(error) < ONE_MS, () -> "rtt " + reply.rttNanos() + " ns, of which "
-                            + out + " ns from the send timestamp to the target, for " + reply);
+                    HandledRequest request = handled.stream().filter(r -> r.seq() == reply.seq()).findFirst()
+                            .orElseThrow();
+                    // The delay the lab really applied: from the request's kernel RX stamp to the reply's kernel
+                    // TX stamp. A stalled responder sends late; the engine must measure what really happened.
+                    Duration applied = request.applied(request.answers().getFirst()).orElseThrow();
+                    long error = reply.rttNanos() - applied.toNanos();
+                    // From the engine's send timestamp to the request's arrival at the target: the outbound part
+                    // of the path; the rest of the error is the path back.
+                    long out = Duration.between(reply.sentAt(), request.arrival()).toNanos();
+                    assertTrue(Math.abs(error) < ONE_MS, () -> "rtt " + reply.rttNanos() + " ns, the lab applied "
+                            + applied.toNanos() + " ns, of which " + out + " ns from the send timestamp to the target,"
+                            + " for " + reply);
                     errors.add(error);
                     outbound.add(out);
+                    nominal.add(reply.rttNanos() - delay.toNanos());
+                    labLate.add(applied.minus(delay).toNanos());
                 }
             }
-            System.out.printf("RTT error at 20 ms over %d replies: mean %.1f us, max %.1f us;"
-                            + " send timestamp to target: mean %.1f us, max %.1f us%n", errors.size(),
-                    mean(errors) / 1e3, max(errors) / 1e3, mean(outbound) / 1e3, max(outbound) / 1e3);
+            System.out.printf("RTT error at 20 ms over %d replies, against the delay the lab applied: mean %.1f us,"
+                            + " max %.1f us; send timestamp to target: mean %.1f us, max %.1f us; against the"
+                            + " nominal delay: mean %.1f us, max %.1f us; lab late: mean %.1f us, max %.1f us%n",
+                    errors.size(), mean(errors) / 1e3, max(errors) / 1e3, mean(outbound) / 1e3, max(outbound) / 1e3,
+                    mean(nominal) / 1e3, max(nominal) / 1e3, mean(labLate) / 1e3, max(labLate) / 1e3);
         }
     }
 
@@ -89,17 +100,11 @@ class ImpairedEngineTest {
                 List<HandledRequest> handled = lab.handled(InetAddress.getByName(target));
                 assertEquals(seqs(40), handled.stream().map(r -> (long) r.seq()).toList(), "requests that arrived");
                 List<Long> dropped = handled.stream().filter(HandledRequest::dropped).map(r -> (long) r.seq()).toList();
-                List<Long> kept = handled.stream().filter(r -> !r.dropped()).map(r -> (long) r.seq()).toList();
                 assertTrue(dropped.size() >= 4 && dropped.size() <= 20, "dropped " + dropped);
 
-                assertEquals(dropped, run.timedOut(target));
-                assertEquals(kept, run.replies(target, Reply.Kind.FIRST).stream().map(Reply::seq).toList());
-                assertEquals(List.of(), run.replies(target, Reply.Kind.DUPLICATE));
-                assertEquals(List.of(), run.replies(target, Reply.Kind.LATE));
-                TargetStats stats = run.stats(target);
-                assertEquals(40, stats.sent());
-                assertEquals(kept.size(), stats.received());
-                assertEquals(100.0 * dropped.size() / 40, stats.lossPercent(), 1e-9);
+                assertEquals(dropped, run.timedOut(target).stream().filter(dropped::contains).toList());
+                // The kept ones get their reply unless the lab's reply really left after the timeout.
+                ActualOutcomes.check(lab, run, target, 40, Duration.ofMillis(100));
             }
         }
     }
@@ -170,16 +175,16 @@ class ImpairedEngineTest {
             }
             RecordedTask run = RecordedTask.run(engine, task(List.copyOf(tampers.keySet()), 5, 10, 50));
 
-            tampers.forEach((target, tamper) -> {
-                String which = tamper + " to " + target;
-                assertEquals(List.of(1L, 3L), run.timedOut(target), which);
-                assertEquals(List.of(0L, 2L, 4L), run.replies(target, Reply.Kind.FIRST).stream().map(Reply::seq).toList(),
-                        which);
+            for (Map.Entry<String, Behaviour.Tamper> entry : tampers.entrySet()) {
+                String target = entry.getKey();
+                String which = entry.getValue() + " to " + target;
+                // Only the correct replies count, as the lab really sent them: 0, 2 and 4 unless it sent them late.
+                ActualOutcomes.check(lab, run, target, 5, Duration.ofMillis(50));
                 for (long seq : List.of(1L, 3L)) {
-                    assertEquals(1, run.of(target, seq).size(), () -> which + ": " + run.of(target));
+                    assertEquals(List.of(Timeout.class), run.of(target, seq).stream().map(Object::getClass).toList(),
+                            () -> which + ": " + run.of(target));
                 }
-                assertEquals(6, run.of(target).size(), () -> which + ": " + run.of(target));
-            });
+            }
             assertEquals(0, run.totals().errors());
         }
     }
@@ -187,53 +192,69 @@ class ImpairedEngineTest {
     @Test
     void reportsALateReplyOnceAfterItsTimeout() throws Exception {
         Duration late = Duration.ofMillis(60);
+        Duration timeout = Duration.ofMillis(40);
         try (ImpairmentLab lab = ImpairmentLab.open(1)) {
             List<String> targets = both(lab, 0, new Behaviour.Select(Set.of(1), new Behaviour.Duplicate(2, late),
                     Behaviour.echo()));
             // Probe 1 times out at 40 ms, its replies come at 60 ms, it is forgotten at 80 ms, the target ends at 150 ms.
-            RecordedTask run = RecordedTask.run(engine, task(targets, 4, 50, 40));
+            RecordedTask run = RecordedTask.run(engine, task(targets, 4, 50, timeout.toMillis()));
 
             for (String target : targets) {
+                // Judged by when the lab's replies really left: the others in time, probe 1's in the late window,
+                // unless a stalled host held them up.
+                ActualOutcomes.check(lab, run, target, 4, timeout);
                 List<ProbeEvent> probe = run.of(target, 1);
-                assertEquals(2, probe.size(), () -> "events of seq 1: " + probe);
-                assertTrue(probe.get(0) instanceof Timeout, () -> "first " + probe.get(0));
-                Reply reply = (Reply) probe.get(1);
-                assertEquals(Reply.Kind.LATE, reply.kind());
-                assertTrue(Math.abs(reply.rttNanos() - late.toNanos()) < ONE_MS, "late rtt " + reply.rttNanos());
-                TargetStats stats = run.stats(target);
-                assertEquals(3, stats.received());
-                assertEquals(3, stats.rttNanos().size());
-                assertEquals(0, stats.duplicates());
-                assertEquals(25.0, stats.lossPercent());
+                assertTrue(probe.getFirst() instanceof Timeout, () -> "events of seq 1: " + probe);
+                HandledRequest request = lab.handled(InetAddress.getByName(target)).stream()
+                        .filter(r -> r.seq() == 1).findFirst().orElseThrow();
+                Duration applied = request.answers().stream().flatMap(a -> request.applied(a).stream())
+                        .min(Comparator.naturalOrder()).orElseThrow();
+                for (ProbeEvent event : probe.subList(1, probe.size())) {
+                    Reply reply = (Reply) event;
+                    assertEquals(Reply.Kind.LATE, reply.kind());
+                    assertTrue(Math.abs(reply.rttNanos() - applied.toNanos()) < ONE_MS, "late rtt " + reply.rttNanos()
+                            + " ns, the lab applied " + applied);
+                }
             }
-            assertEquals(6, run.totals().received());
-            assertEquals(2, run.totals().timeouts());
+            assertEquals(run.totals().sent(), run.totals().received() + run.totals().timeouts());
         }
     }
 
     @Test
     void countsAReplyThatArrivedInTimeThoughTheEngineRanLate() throws Exception {
-        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
-            InetAddress early = lab.target(IcmpFamily.V6, 0);
-            InetAddress inTime = lab.target(IcmpFamily.V4, 0);
-            lab.behave(early, new Behaviour.Echo(Duration.ofMillis(5)));
-            lab.behave(inTime, new Behaviour.Echo(Duration.ofMillis(15)));
-            // The engine thread is held up from 5 ms to 35 ms, as a loaded host might: the reply of
-            // inTime arrives at 15 ms, before its 20 ms deadline, but is read only after that deadline.
-            RecordedTask run = RecordedTask.run(engine, task(List.of(early.getHostAddress(), inTime.getHostAddress()),
-                    1, 10, 20), event -> {
-                        if (event instanceof Reply reply && reply.address().equals(early)) {
-                            sleep(Duration.ofMillis(30));
-                        }
-                    });
+        Duration timeout = Duration.ofMillis(20);
+        // The scenario needs the lab on time; a stalled host may make it late, then the run proves nothing
+        // (though it is still judged) and is tried again.
+        for (int attempt = 1; ; attempt++) {
+            try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+                InetAddress early = lab.target(IcmpFamily.V6, 0);
+                InetAddress inTime = lab.target(IcmpFamily.V4, 0);
+                lab.behave(early, new Behaviour.Echo(Duration.ofMillis(5)));
+                lab.behave(inTime, new Behaviour.Echo(Duration.ofMillis(15)));
+                // The engine thread is held up from 5 ms to 35 ms, as a loaded host might: the reply of
+                // inTime arrives at 15 ms, before its 20 ms deadline, but is read only after that deadline.
+                RecordedTask run = RecordedTask.run(engine, task(List.of(early.getHostAddress(),
+                        inTime.getHostAddress()), 1, 10, timeout.toMillis()), event -> {
+                            if (event instanceof Reply reply && reply.address().equals(early)) {
+                                sleep(Duration.ofMillis(30));
+                            }
+                        });
 
-            String target = inTime.getHostAddress();
-            assertEquals(List.of(), run.timedOut(target), () -> "events: " + run.events());
-            List<Reply> replies = run.replies(target, Reply.Kind.FIRST);
-            assertEquals(1, replies.size(), () -> "events: " + run.events());
-            assertTrue(replies.getFirst().rttNanos() < 20 * ONE_MS, "rtt " + replies.getFirst().rttNanos());
-            assertEquals(2, run.totals().received());
-            assertEquals(0, run.totals().timeouts());
+                ActualOutcomes held = ActualOutcomes.check(lab, run, inTime.getHostAddress(), 1, timeout);
+                ActualOutcomes holding = ActualOutcomes.check(lab, run, early.getHostAddress(), 1, timeout);
+                // A reply the kernel delivered late (see ActualOutcomes) is what this test looks for in the engine: it
+                // makes the attempt inconclusive, and an engine that fires deadlines too soon fails every attempt.
+                if (held.inTime() == 1 && holding.inTime() == 1 && held.deliveredLate() == 0) {
+                    List<Reply> replies = run.replies(inTime.getHostAddress(), Reply.Kind.FIRST);
+                    assertEquals(1, replies.size(), () -> "events: " + run.events());
+                    assertTrue(replies.getFirst().rttNanos() < timeout.toNanos(), "rtt "
+                            + replies.getFirst().rttNanos());
+                    return;
+                }
+                System.out.printf("attempt %d: the lab's replies left late (%s, %s): %s%n", attempt, held, holding,
+                        run.events());
+                assertTrue(attempt < 3, "the lab's replies left late in " + attempt + " attempts");
+            }
         }
     }
 
@@ -263,32 +284,13 @@ class ImpairedEngineTest {
                     timeout.toMillis()));
 
             long received = 0;
+            ActualOutcomes judged = new ActualOutcomes(0, 0, 0, 0);
             for (String target : behaviours.keySet()) {
-                List<Long> expectedTimeouts = lab.handled(InetAddress.getByName(target)).stream()
-                        .filter(r -> r.responses().stream().noneMatch(
-                                answer -> answer.tamper() == Behaviour.Tamper.NONE
-                                        && answer.delay().compareTo(timeout) < 0))
-                        .map(r -> (long) r.seq()).toList();
-                assertEquals(expectedTimeouts, run.timedOut(target), target);
-                List<Long> expectedLate = lab.handled(InetAddress.getByName(target)).stream()
-                        .filter(r -> expectedTimeouts.contains((long) r.seq()) && r.responses().stream().anyMatch(
-                                answer -> answer.tamper() == Behaviour.Tamper.NONE
-                                        && answer.delay().compareTo(timeout.multipliedBy(2)) < 0))
-                        .map(r -> (long) r.seq()).toList();
-                assertEquals(expectedLate, run.replies(target, Reply.Kind.LATE).stream().map(Reply::seq).toList(),
-                        target);
-                for (long seq = 0; seq < 30; seq++) {
-                    long outcomes = run.of(target, seq).stream().filter(
-                            e -> e instanceof Timeout || (e instanceof Reply r && r.kind() == Reply.Kind.FIRST)).count();
-                    assertEquals(1, outcomes, "outcomes of seq " + seq + " of " + target + ": " + run.of(target, seq));
-                }
-                TargetStats stats = run.stats(target);
-                assertEquals(30, stats.sent(), target);
-                assertEquals(run.replies(target, Reply.Kind.FIRST).size(), stats.received(), target);
-                assertEquals(run.replies(target, Reply.Kind.DUPLICATE).size(), stats.duplicates(), target);
-                assertTrue(run.of(target).getLast() instanceof TargetStats, target + " reported after its stats");
-                received += stats.received();
+                judged = judged.plus(ActualOutcomes.check(lab, run, target, 30, timeout));
+                received += run.stats(target).received();
             }
+            System.out.println("judged by the lab's actual replies: " + judged);
+            assertTrue(judged.deliveredLate() <= 180 / 100, "replies the kernel delivered late: " + judged);
             assertEquals(180, run.totals().sent());
             assertEquals(received, run.totals().received());
             assertEquals(run.totals().sent(), run.totals().received() + run.totals().timeouts());
@@ -323,48 +325,18 @@ class ImpairedEngineTest {
                     timeout.toMillis()));
 
             long received = 0;
-            long labLate = 0;
+            ActualOutcomes judged = new ActualOutcomes(0, 0, 0, 0);
             for (String target : behaviours.keySet()) {
-                List<HandledRequest> handled = lab.handled(InetAddress.getByName(target));
-                assertEquals(count, handled.size(), () -> "requests that reached " + target);
-                List<Long> expectedTimeouts = handled.stream()
-                        .filter(r -> r.responses().stream().noneMatch(
-                                answer -> answer.tamper() == Behaviour.Tamper.NONE
-                                        && answer.delay().compareTo(timeout) < 0))
-                        .map(r -> (long) r.seq()).toList();
-                // Every probe the target did not answer in time timed out. A probe it answered in time may time
-                // out too when the lab itself ran late (its responder shares two CPUs with this load and the
-                // rest of the build): then its reply must come, as a late one, and such probes stay rare.
-                List<Long> timedOut = run.timedOut(target);
-                assertTrue(timedOut.containsAll(expectedTimeouts), () -> target + ": expected timeouts "
-                        + expectedTimeouts + ", got " + timedOut);
-                for (long seq : timedOut) {
-                    if (!expectedTimeouts.contains(seq)) {
-                        labLate++;
-                        assertEquals(1, run.of(target, seq).stream()
-                                .filter(e -> e instanceof Reply r && r.kind() == Reply.Kind.LATE).count(),
-                                () -> target + " seq " + seq + ": " + run.of(target, seq));
-                    }
-                }
-                for (long seq = 0; seq < count; seq++) {
-                    long outcomes = run.of(target, seq).stream().filter(
-                            e -> e instanceof Timeout || (e instanceof Reply r && r.kind() == Reply.Kind.FIRST)).count();
-                    assertEquals(1, outcomes, "outcomes of seq " + seq + " of " + target + ": " + run.of(target, seq));
-                }
-                if (behaviours.get(target) instanceof Behaviour.Echo echo) {
-                    for (Reply reply : run.replies(target, Reply.Kind.FIRST)) {
-                        assertTrue(reply.rttNanos() >= echo.delay().toNanos(), "rtt " + reply.rttNanos()
-                                + " below the emulated delay " + echo.delay());
-                    }
-                }
-                TargetStats stats = run.stats(target);
-                assertEquals(count, stats.sent(), target);
-                assertEquals(run.replies(target, Reply.Kind.FIRST).size(), stats.received(), target);
-                assertEquals(run.replies(target, Reply.Kind.DUPLICATE).size(), stats.duplicates(), target);
-                assertTrue(run.of(target).getLast() instanceof TargetStats, target + " reported after its stats");
-                received += stats.received();
+                assertEquals(count, lab.handled(InetAddress.getByName(target)).size(),
+                        () -> "requests that reached " + target);
+                // Judged by when the lab's replies really left: its responder shares two CPUs with this load and
+                // the rest of the build, and a stalled host makes it answer late.
+                judged = judged.plus(ActualOutcomes.check(lab, run, target, count, timeout));
+                received += run.stats(target).received();
             }
-            assertTrue(labLate <= 2L * perFamily * count / 100, labLate + " replies the lab sent too late");
+            System.out.println("at 10,000 probes/s, judged by the lab's actual replies: " + judged);
+            assertTrue(judged.deliveredLate() <= 2 * perFamily * count / 100, "replies the kernel delivered late: "
+                    + judged);
             assertEquals(2L * perFamily * count, run.totals().sent());
             assertEquals(received, run.totals().received());
             assertEquals(run.totals().sent(), run.totals().received() + run.totals().timeouts());
