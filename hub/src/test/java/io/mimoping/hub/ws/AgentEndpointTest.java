@@ -43,9 +43,14 @@ class AgentEndpointTest {
     private static TestHub hub;
     private static TestHub guarded;
 
-    /** Every agent that left either hub, with why. */
+    /** Every agent of this test that left either hub, with why (an earlier test's agent may leave late). */
     private final BlockingQueue<String> left = new LinkedBlockingQueue<>();
-    private final AgentRegistry.Listener leftListener = (agent, reason) -> left.add(agent.name() + ": " + reason);
+    private final Instant testStarted = Instant.now();
+    private final AgentRegistry.Listener leftListener = (agent, reason) -> {
+        if (!agent.connectedSince().isBefore(testStarted)) {
+            left.add(agent.name() + ": " + reason);
+        }
+    };
     private final List<WsClient> clients = new CopyOnWriteArrayList<>();
 
     @BeforeAll
