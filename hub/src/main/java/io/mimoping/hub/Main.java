@@ -94,8 +94,9 @@ public final class Main {
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
         TaskStore tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
-                onBroker == null ? AgentDirectory.NONE : name -> Optional.of(onBroker.agent(name)), options.streams(),
-                observation.clients()),
+                onBroker == null ? AgentDirectory.NONE
+                        : name -> Optional.of(onBroker.agent(name, agents.find(name).isPresent())),
+                options.streams(), observation.clients()),
                 observation::routing);
         Broker connection = broker;
         Runnable closeBehindServer = () -> {

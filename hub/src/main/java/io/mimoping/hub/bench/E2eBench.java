@@ -85,7 +85,8 @@ public final class E2eBench {
              AgentRegistry registry = new AgentRegistry(hubId, Duration.ofSeconds(1), Duration.ofSeconds(3), null);
              Dispatcher dispatcher = new Dispatcher(connection, hubId, Duration.ofSeconds(3))) {
             WebServerConfig.Builder builder = WebServer.builder().host("127.0.0.1").port(0);
-            Main.setup(builder, new HubSetup(engine, registry, name -> Optional.of(dispatcher.agent(name))));
+            Main.setup(builder, new HubSetup(engine, registry,
+                    name -> Optional.of(dispatcher.agent(name, registry.find(name).isPresent()))));
             WebServer server = builder.build().start();
             List<AutoCloseable> running = new ArrayList<>();
             StringJoiner from = new StringJoiner("\",\"", "[\"", "\"]");

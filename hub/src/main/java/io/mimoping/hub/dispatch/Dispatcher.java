@@ -37,6 +37,9 @@ import java.util.logging.Logger;
 public final class Dispatcher implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
+    /** How long a task waits for the queue consumer of an agent that has just registered here. */
+    static final Duration CONSUMER_GRACE = Duration.ofSeconds(1);
+    private static final Duration CONSUMER_POLL = Duration.ofMillis(20);
 
     private final String hubId;
     private final Broker broker;
@@ -94,12 +97,18 @@ public final class Dispatcher implements AutoCloseable {
         return Topology.hubQueue(hubId);
     }
 
-    /** A pinging side backed by the agent of this name. */
-    public ProbeEngine agent(String name) {
+    /**
+     * A pinging side backed by the agent of this name.
+     *
+     * @param registeredHere whether the agent is registered with this hub: such an agent starts consuming its
+     *                       queue just after it registered, so a task sent in between waits up to
+     *                       {@link #CONSUMER_GRACE} for its consumer instead of failing at once
+     */
+    public ProbeEngine agent(String name, boolean registeredHere) {
         return new ProbeEngine() {
             @Override
             public RunningTask start(PingTask task, ProbeListener listener) {
-                return dispatch(name, task, listener);
+                return dispatch(name, registeredHere, task, listener);
             }
 
             @Override
@@ -109,11 +118,20 @@ public final class Dispatcher implements AutoCloseable {
         };
     }
 
-    private RemoteRun dispatch(String agent, PingTask task, ProbeListener listener) {
+    private RemoteRun dispatch(String agent, boolean registeredHere, PingTask task, ProbeListener listener) {
         RemoteRun run = new RemoteRun(agent, task, listener, this::cancelled);
         int consumers;
         try {
             consumers = consumers(agent);
+            long deadline = System.nanoTime() + CONSUMER_GRACE.toNanos();
+            while (consumers < 1 && registeredHere && System.nanoTime() - deadline < 0) {
+                Thread.sleep(CONSUMER_POLL.toMillis());
+                consumers = consumers(agent);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            run.refused(ErrorCode.AGENT_OFFLINE, "interrupted while waiting for agent '" + agent + "' to take tasks");
+            return run;
         } catch (BrokerException e) {
             run.refused(ErrorCode.AGENT_OFFLINE, "cannot reach agent '" + agent + "': " + e.getMessage());
             return run;

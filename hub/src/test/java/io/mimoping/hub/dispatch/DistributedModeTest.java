@@ -2,10 +2,16 @@ package io.mimoping.hub.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.AgentMain;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.Topology;
+import io.mimoping.bridge.wire.Command;
+import io.mimoping.bridge.wire.WireCodec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +25,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +35,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -184,6 +198,58 @@ class DistributedModeTest {
         } finally {
             try (Broker broker = Broker.connect(TestHub.BROKER_URL, "test-offline-cleanup"); var channel = broker.connection().createChannel()) {
                 channel.queueDelete(Topology.agentQueue(gone));
+            }
+        }
+    }
+
+    @Test
+    void aTaskSentJustAfterRegistrationWaitsForTheAgentsConsumer() throws Exception {
+        String name = agentName("late");
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0);
+             Broker broker = Broker.connect(TestHub.BROKER_URL, "test-late-consumer");
+             ExecutorService client = Executors.newVirtualThreadPerTaskExecutor()) {
+            // Registered over /ws, its queue consumer not started yet (an agent starts it once registered).
+            BlockingQueue<String> fromHub = new LinkedBlockingQueue<>();
+            WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://" + hub.addr() + "/ws"),
+                    new WebSocket.Listener() {
+                        private final StringBuilder text = new StringBuilder();
+
+                        @Override
+                        public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+                            text.append(data);
+                            if (last) {
+                                fromHub.add(text.toString());
+                                text.setLength(0);
+                            }
+                            socket.request(1);
+                            return null;
+                        }
+                    }).join();
+            Channel channel = broker.connection().createChannel();
+            try {
+                ws.sendText("{\"type\":\"register\",\"name\":\"" + name + "\",\"version\":\"0.0.0\"}", true).join();
+                String registered = fromHub.poll(10, TimeUnit.SECONDS);
+                assertTrue(registered != null && registered.contains("\"registered\""), String.valueOf(registered));
+                Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + name
+                        + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
+                Thread.sleep(300);
+                Topology.declareAgent(channel, name);
+                CompletableFuture<Command> command = new CompletableFuture<>();
+                channel.basicConsume(Topology.agentQueue(name), true, new DefaultConsumer(channel) {
+                    @Override
+                    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                        command.complete(WireCodec.decodeCommand(body));
+                    }
+                });
+                assertTrue(command.get(5, TimeUnit.SECONDS) instanceof Command.Run, "the task reached the agent's queue");
+                // This stand-in agent never answers: the stream ends with agent_lost, not agent_unknown/offline.
+                List<JsonNode> errors = ofType(stream.get(30, TimeUnit.SECONDS), "error");
+                assertEquals(1, errors.size(), errors.toString());
+                assertEquals("agent_lost", errors.getFirst().get("data").get("code").asText(), errors.toString());
+            } finally {
+                ws.abort();
+                channel.queueDelete(Topology.agentQueue(name));
+                channel.close();
             }
         }
     }

@@ -35,7 +35,8 @@ public final class TestHub implements AutoCloseable {
         registry = new AgentRegistry(id, heartbeat, heartbeat.multipliedBy(3), null);
         dispatcher = new Dispatcher(broker, id, heartbeat.multipliedBy(3));
         WebServerConfig.Builder builder = WebServer.builder().host(host).port(port);
-        Main.setup(builder, new HubSetup(engine, registry, name -> java.util.Optional.of(dispatcher.agent(name))));
+        Main.setup(builder, new HubSetup(engine, registry,
+                name -> java.util.Optional.of(dispatcher.agent(name, registry.find(name).isPresent()))));
         server = builder.build().start();
     }
 
