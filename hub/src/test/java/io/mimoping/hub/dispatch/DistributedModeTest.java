@@ -12,6 +12,7 @@ import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.Topology;
 import io.mimoping.bridge.wire.Command;
 import io.mimoping.bridge.wire.WireCodec;
+import io.mimoping.hub.ws.WsClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,13 +35,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -209,27 +206,10 @@ class DistributedModeTest {
              Broker broker = Broker.connect(TestHub.BROKER_URL, "test-late-consumer");
              ExecutorService client = Executors.newVirtualThreadPerTaskExecutor()) {
             // Registered over /ws, its queue consumer not started yet (an agent starts it once registered).
-            BlockingQueue<String> fromHub = new LinkedBlockingQueue<>();
-            WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://" + hub.addr() + "/ws"),
-                    new WebSocket.Listener() {
-                        private final StringBuilder text = new StringBuilder();
-
-                        @Override
-                        public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-                            text.append(data);
-                            if (last) {
-                                fromHub.add(text.toString());
-                                text.setLength(0);
-                            }
-                            socket.request(1);
-                            return null;
-                        }
-                    }).join();
+            WsClient ws = new WsClient(URI.create("ws://" + hub.addr() + "/ws"));
             Channel channel = broker.connection().createChannel();
             try {
-                ws.sendText("{\"type\":\"register\",\"name\":\"" + name + "\",\"version\":\"0.0.0\"}", true).join();
-                String registered = fromHub.poll(10, TimeUnit.SECONDS);
-                assertTrue(registered != null && registered.contains("\"registered\""), String.valueOf(registered));
+                assertEquals("registered", ws.register(name, null).get("type").asText());
                 Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + name
                         + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
                 Thread.sleep(300);
@@ -247,7 +227,7 @@ class DistributedModeTest {
                 assertEquals(1, errors.size(), errors.toString());
                 assertEquals("agent_lost", errors.getFirst().get("data").get("code").asText(), errors.toString());
             } finally {
-                ws.abort();
+                ws.close();
                 channel.queueDelete(Topology.agentQueue(name));
                 channel.close();
             }

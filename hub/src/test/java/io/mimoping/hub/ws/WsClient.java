@@ -15,7 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A bare agent over the JDK's WebSocket client: sends what a test says, records what the hub sends. */
-final class WsClient implements WebSocket.Listener, AutoCloseable {
+public final class WsClient implements WebSocket.Listener, AutoCloseable {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -30,7 +30,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final WebSocket ws;
     private volatile Thread heartbeats;
 
-    WsClient(URI uri) throws Exception {
+    public WsClient(URI uri) throws Exception {
         ws = http.newWebSocketBuilder().buildAsync(uri, this).get(5, TimeUnit.SECONDS);
     }
 
@@ -43,7 +43,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** Registers as {@code name} and returns the hub's answer. */
-    JsonNode register(String name, String token) throws Exception {
+    public JsonNode register(String name, String token) throws Exception {
         send(registration(name, token));
         return next(Duration.ofSeconds(5));
     }
