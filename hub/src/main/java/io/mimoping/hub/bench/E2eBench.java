@@ -6,9 +6,7 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.AgentMain;
-import com.rabbitmq.client.Channel;
 import io.mimoping.bridge.amqp.Broker;
-import io.mimoping.bridge.amqp.Topology;
 import io.mimoping.hub.HubSetup;
 import io.mimoping.hub.Main;
 import io.mimoping.hub.dispatch.Dispatcher;
@@ -31,7 +29,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code mimoping bench e2e}: a hub and 4 agents on loopback over a real RabbitMQ, ~10k results/s for
@@ -100,9 +97,9 @@ public final class E2eBench {
                     from.add(name);
                     names.add(name);
                 }
-                // Registered, then consuming from its queue: a task sent in between gets agent_offline.
+                // Registered, then consuming from its queue: the measured task starts with every agent ready.
                 for (String name : names) {
-                    while (registry.find(name).isEmpty() || !consuming(connection, name)) {
+                    while (registry.find(name).isEmpty() || !dispatcher.consuming(name)) {
                         Thread.sleep(50);
                     }
                 }
@@ -121,20 +118,6 @@ public final class E2eBench {
             }
         }
         System.exit(0);
-    }
-
-    /** Whether the agent's queue has its consumer. */
-    private static boolean consuming(Broker broker, String agent) throws IOException, TimeoutException {
-        Channel channel = broker.connection().createChannel();
-        try {
-            return channel.queueDeclarePassive(Topology.agentQueue(agent)).getConsumerCount() > 0;
-        } catch (IOException e) {
-            return false; // no queue yet: the channel is closed by the broker
-        } finally {
-            if (channel.isOpen()) {
-                channel.close();
-            }
-        }
     }
 
     /** An agent in a JVM of its own, as it runs in production; closing it stops it as SIGTERM does. */

@@ -151,6 +151,11 @@ public final class Dispatcher implements AutoCloseable {
         return run;
     }
 
+    /** Whether the agent's queue has its consumer: the agent takes tasks. */
+    public boolean consuming(String agent) {
+        return consumers(agent) > 0;
+    }
+
     /** Consumers on the agent's queue, or -1 if the queue does not exist. */
     private int consumers(String agent) {
         try {
