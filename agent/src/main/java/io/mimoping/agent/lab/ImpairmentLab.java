@@ -45,12 +45,7 @@ public final class ImpairmentLab implements AutoCloseable {
             targets.addAll(network.targets(IcmpFamily.V6));
             return new ImpairmentLab(network, new Responder(network.namespace(), targets));
         } catch (RuntimeException e) {
-            try {
-                network.close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
+            throw network.closeAfter(e);
         }
     }
 
@@ -90,16 +85,8 @@ public final class ImpairmentLab implements AutoCloseable {
      */
     @Override
     public void close() {
-        try {
+        try (network) {
             responder.close();
-        } catch (RuntimeException e) {
-            try {
-                network.close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
         }
-        network.close();
     }
 }

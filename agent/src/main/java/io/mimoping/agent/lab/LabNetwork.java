@@ -77,12 +77,7 @@ final class LabNetwork implements AutoCloseable {
                     return network;
                 }
             } catch (RuntimeException e) {
-                try {
-                    network.close();
-                } catch (RuntimeException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-                throw e;
+                throw network.closeAfter(e);
             }
             network.close();
             if (attempt == MAX_ATTEMPTS) {
@@ -119,6 +114,16 @@ final class LabNetwork implements AutoCloseable {
             all.add(target(family, i));
         }
         return all;
+    }
+
+    /** Removes the network after {@code failure} and returns that failure, with any trouble removing it suppressed. */
+    RuntimeException closeAfter(RuntimeException failure) {
+        try {
+            close();
+        } catch (RuntimeException cleanup) {
+            failure.addSuppressed(cleanup);
+        }
+        return failure;
     }
 
     /** Removes the veth pair (at once) and the namespace (the kernel finishes that in the background). */
