@@ -149,6 +149,8 @@ public final class Main {
     public static TaskStore setup(WebServerConfig.Builder server, HubSetup hub, Consumer<HttpRouting.Builder> more) {
         AgentControls controls = AgentControls.watch(hub.agents());
         AgentDirectory directory = controls.directory(hub.directory());
+        // Streams to a client socket (/ping-task, gRPC) send keep-alives to notice a client gone; background
+        // tasks write into their event log and have no client to check.
         TaskRunner runner = new TaskRunner(hub.engine(), directory, KEEP_ALIVE);
         TaskStore tasks = new TaskStore(new TaskRunner(hub.engine(), directory, null), hub.streams(), Clock.systemUTC());
         server.routing(routing -> {
