@@ -1,7 +1,5 @@
 package io.mimoping.hub.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.mimoping.agent.engine.IcmpEngine;
@@ -12,14 +10,7 @@ import io.mimoping.hub.Main;
 import io.mimoping.hub.dispatch.Dispatcher;
 import io.mimoping.hub.ws.AgentRegistry;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -43,8 +34,6 @@ public final class E2eBench {
     private static final String ERROR = "{\"type\":\"error\"";
     private static final String RTT = "\"rtt\":";
     private static final String SENT_AT = "\"sent_at\":\"";
-    /** Replies in this first stretch of the run are also reported apart: JIT compilation and a cold broker. */
-    private static final Duration WARM_UP = Duration.ofSeconds(5);
 
     private E2eBench() {
     }
@@ -55,6 +44,7 @@ public final class E2eBench {
         int targets = 25;
         int intervalMs = 10;
         int seconds = 30;
+        int warmUpSeconds = 5;
         boolean agentJvms = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -62,11 +52,12 @@ public final class E2eBench {
                 case "--targets" -> targets = Integer.parseInt(args[++i]);
                 case "--interval" -> intervalMs = Integer.parseInt(args[++i]);
                 case "--duration" -> seconds = Integer.parseInt(args[++i]);
+                case "--warm-up" -> warmUpSeconds = Integer.parseInt(args[++i]);
                 case "--rabbitmq-broker-url" -> broker = args[++i];
                 case "--agent-jvms" -> agentJvms = true;
                 default -> {
                     System.err.println("usage: mimoping bench e2e [--agents 4] [--targets 25] [--interval MS]"
-                            + " [--duration S] [--rabbitmq-broker-url URL] [--agent-jvms]");
+                            + " [--duration S] [--warm-up S] [--rabbitmq-broker-url URL] [--agent-jvms]");
                     System.exit(2);
                 }
             }
@@ -74,8 +65,9 @@ public final class E2eBench {
         int count = seconds * 1000 / intervalMs;
         long expected = (long) agents * targets * count;
         System.out.printf("e2e: hub + %d agents (%s), %d loopback targets each every %d ms for %d s: %d probes"
-                        + " (~%d results/s)%n", agents, agentJvms ? "a JVM each" : "in the hub's JVM", targets, intervalMs,
-                seconds, expected, expected / seconds);
+                        + " (~%d results/s), after a %d s warm-up at the same load%n", agents,
+                agentJvms ? "a JVM each" : "in the hub's JVM", targets, intervalMs, seconds, expected, expected / seconds,
+                warmUpSeconds);
         String hubId = "bench-" + Long.toHexString(System.nanoTime());
         try (IcmpEngine engine = IcmpEngine.open();
              Broker connection = Broker.connect(broker, "mimoping-" + hubId);
@@ -107,9 +99,17 @@ public final class E2eBench {
                 for (int t = 0; t < targets; t++) {
                     list.add("127.9." + (t / 250) + "." + (t % 250 + 1));
                 }
-                String body = "{\"from\":" + from + ",\"targets\":" + list + ",\"count\":" + count
-                        + ",\"interval\":" + intervalMs + ",\"timeout\":1000}";
-                run(server.port(), body, expected, seconds);
+                String task = "{\"from\":" + from + ",\"targets\":" + list + ",\"interval\":" + intervalMs
+                        + ",\"timeout\":1000,\"count\":";
+                if (warmUpSeconds > 0) {
+                    // JIT compilation and a cold broker: a hub runs for days, its first seconds say little
+                    int warmCount = warmUpSeconds * 1000 / intervalMs;
+                    stream(server.port(), task + warmCount + "}", (long) agents * targets * warmCount)
+                            .print("warm-up (not in the figures below)");
+                }
+                Run run = stream(server.port(), task + count + "}", expected);
+                run.print("measured");
+                System.out.println("end: " + run.end());
             } finally {
                 for (AutoCloseable agent : running) {
                     agent.close();
@@ -136,20 +136,33 @@ public final class E2eBench {
         };
     }
 
-    private static void run(int port, String body, long expected, int seconds) throws Exception {
-        JsonMapper json = JsonMapper.builder().build();
+    /** What one task's stream gave: outcomes, how long it took, and each reply's latency (sorted). */
+    private record Run(long expected, long outcomes, double seconds, long[] latency, String end) {
+
+        void print(String label) {
+            System.out.printf("%s: results/s %.0f   outcomes %d of %d (lost %d)%n", label, outcomes / seconds, outcomes,
+                    expected, expected - outcomes);
+            System.out.printf("%s: latency reply->client  p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms"
+                            + "  (%d replies)%n", label, percentile(50) / 1e6, percentile(99) / 1e6,
+                    percentile(99.9) / 1e6, latency.length == 0 ? 0 : latency[latency.length - 1] / 1e6, latency.length);
+        }
+
+        /** Nearest-rank percentile, 0 when there are none. */
+        private long percentile(double percent) {
+            return latency.length == 0 ? 0
+                    : latency[Math.max(1, (int) Math.ceil(percent * latency.length / 100.0)) - 1];
+        }
+    }
+
+    /** Posts the task and reads its stream to the end, timing each reply line as it arrives. */
+    private static Run stream(int port, String body, long expected) throws IOException {
         long[] latency = new long[(int) Math.min(expected, 50_000_000)];
-        long[] receivedAt = new long[latency.length];
         int samples = 0;
-        HttpResponse<java.io.InputStream> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ping-task"))
-                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofInputStream());
         long start = System.nanoTime();
         long outcomes = 0;
         long lastReport = start;
-        JsonNode end = null;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        String end = null;
+        try (StreamingPost in = new StreamingPost(port, "/ping-task", body)) {
             String line;
             while ((line = in.readLine()) != null) {
                 String text = line.strip();
@@ -159,16 +172,14 @@ public final class E2eBench {
                 long arrived = epochNanos();
                 // The client's own cost is part of what is measured: read the two fields, no JSON tree.
                 if (text.startsWith(RECV)) {
-                    long received = receivedEpochNanos(text);
                     if (samples < latency.length) {
-                        receivedAt[samples] = received;
-                        latency[samples++] = Math.max(0, arrived - received);
+                        latency[samples++] = Math.max(0, arrived - receivedEpochNanos(text));
                     }
                     outcomes++;
                 } else if (text.startsWith(TIMEOUT)) {
                     outcomes++;
                 } else if (text.startsWith(END)) {
-                    end = json.readTree(text).get("data");
+                    end = text;
                 } else if (text.startsWith(ERROR)) {
                     System.err.println("\n  " + text); // an error event says why outcomes are missing
                 }
@@ -180,27 +191,9 @@ public final class E2eBench {
         }
         double took = (System.nanoTime() - start) / 1e9;
         System.err.println();
-        System.out.printf("results/s %.0f   outcomes %d of %d (lost %d)%n", outcomes / took, outcomes, expected,
-                expected - outcomes);
-        long[] all = Arrays.copyOf(latency, samples);
-        printLatency("latency reply->client, whole run:       ", all);
-        long warm = samples == 0 ? 0 : Arrays.stream(receivedAt, 0, samples).min().orElse(0) + WARM_UP.toNanos();
-        long[] steady = new long[samples];
-        int n = 0;
-        for (int i = 0; i < samples; i++) {
-            if (receivedAt[i] >= warm) {
-                steady[n++] = latency[i];
-            }
-        }
-        printLatency("latency reply->client, after first " + WARM_UP.toSeconds() + " s: ", Arrays.copyOf(steady, n));
-        System.out.println("end: " + end);
-    }
-
-    private static void printLatency(String label, long[] values) {
-        Arrays.sort(values);
-        System.out.printf("%s p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms  (%d replies)%n", label,
-                percentile(values, 50) / 1e6, percentile(values, 99) / 1e6, percentile(values, 99.9) / 1e6,
-                values.length == 0 ? 0 : values[values.length - 1] / 1e6, values.length);
+        long[] sorted = Arrays.copyOf(latency, samples);
+        Arrays.sort(sorted);
+        return new Run(expected, outcomes, took, sorted, end);
     }
 
     /**
@@ -223,11 +216,6 @@ public final class E2eBench {
             value = value * 10 + (text.charAt(i) - '0');
         }
         return value;
-    }
-
-    /** Nearest-rank percentile of sorted values, 0 when there are none. */
-    private static long percentile(long[] sorted, double percent) {
-        return sorted.length == 0 ? 0 : sorted[Math.max(1, (int) Math.ceil(percent * sorted.length / 100.0)) - 1];
     }
 
     private static long epochNanos() {
