@@ -74,6 +74,9 @@ public final class AgentMain implements AutoCloseable {
             tasks = new AgentTasks(options.name(), engineMetrics.counting(), broker);
             opened.push(tasks::close);
             brokerHealth = new BrokerObserver(broker, tasks::publishCounts, metrics);
+            metrics.gauge("mimoping_agent_reports_unacknowledged",
+                    "Result reports kept until the hub acknowledges them (published again after a broker restart)",
+                    tasks::unacknowledged);
             service = new ServiceLoop(notifier, this::health);
             capabilities = new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine, KERNEL,
                     ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC());

@@ -22,6 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -29,18 +32,30 @@ import java.util.logging.Logger;
 /**
  * The agent's side of the broker: consumes its own command queue, runs each task on the engine and
  * reports through a {@link TaskReporter}; obeys cancels; stops a task whose hub's reply queue is gone.
+ * Each task's reports are kept until the hub acknowledges them, and published again after the broker
+ * connection recovers (a broker restart drops transient messages it had confirmed).
  */
 final class AgentTasks implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(AgentTasks.class.getName());
     /** Task ids remembered so that a command delivered again after a broker failover runs once. */
     private static final int REMEMBERED = 10_000;
+    /**
+     * Reports unacknowledged this long mean the hub stopped following the task (it is gone, or gave the
+     * agent up as lost): the task stops and its reports are dropped. As long as an unused queue lives.
+     */
+    static final Duration UNACKNOWLEDGED_LIMIT = Duration.ofMillis(Topology.QUEUE_EXPIRY_MS);
+    private static final Duration SWEEP_EVERY = Duration.ofSeconds(5);
 
     private final String agent;
     private final ProbeEngine engine;
     private final ConfirmingPublisher publisher;
     private final Channel channel;
     private final Map<String, RunningTask> running = new ConcurrentHashMap<>();
+    /** Reporters of tasks whose reports the hub has not all acknowledged yet (running or not). */
+    private final Map<String, TaskReporter> reporters = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService sweeper =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mimoping-report-sweeper").factory());
     private final Set<String> seen = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<>() {
                 @Override
@@ -60,6 +75,9 @@ final class AgentTasks implements AutoCloseable {
         } catch (IOException e) {
             throw new BrokerException("cannot open a RabbitMQ channel: " + e.getMessage(), e);
         }
+        broker.onRecovery(this::republish);
+        sweeper.scheduleAtFixedRate(this::dropUnacknowledged, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** Declares this agent's queue and starts taking commands from it. Call once registered. */
@@ -101,6 +119,11 @@ final class AgentTasks implements AutoCloseable {
         return publisher.counts();
     }
 
+    /** Reports, of all tasks, kept until the hub acknowledges them. */
+    int unacknowledged() {
+        return reporters.values().stream().mapToInt(TaskReporter::unacknowledged).sum();
+    }
+
     /** Tasks running now. */
     int running() {
         return running.size();
@@ -121,29 +144,64 @@ final class AgentTasks implements AutoCloseable {
                 } else if (seen.add(task.id())) {
                     TaskReporter reporter = new TaskReporter(task.id(), agent, properties.getReplyTo(), publisher,
                             () -> running.remove(task.id()));
+                    reporters.put(task.id(), reporter);
                     running.put(task.id(), engine.start(task, reporter));
                     LOG.fine(() -> "task " + task.id() + " started: " + task.targets().size() + " target(s)");
                 }
             }
             case Command.Cancel(String taskId, String reason) -> {
                 seen.add(taskId);
-                RunningTask task = running.get(taskId);
-                if (task != null) {
-                    LOG.fine(() -> "task " + taskId + " cancelled: " + reason);
-                    task.cancel();
+                LOG.fine(() -> "task " + taskId + " cancelled: " + reason);
+                stop(taskId);
+            }
+            case Command.Ack(String taskId, long received) -> {
+                TaskReporter reporter = reporters.get(taskId);
+                if (reporter != null && reporter.acked(received)) {
+                    reporters.remove(taskId);
                 }
             }
         }
+    }
+
+    /** Stops the task if it runs, and forgets its reports: the hub no longer follows it. */
+    private void stop(String taskId) {
+        RunningTask task = running.get(taskId);
+        if (task != null) {
+            task.cancel();
+        }
+        TaskReporter reporter = reporters.remove(taskId);
+        if (reporter != null) {
+            reporter.discard();
+        }
+    }
+
+    /** After the broker connection recovered: every report the hub has not acknowledged goes out again. */
+    private void republish() {
+        int waiting = unacknowledged();
+        if (waiting > 0) {
+            LOG.info(() -> "publishing " + waiting + " unacknowledged report(s) of " + reporters.size()
+                    + " task(s) again after the broker connection recovered");
+            reporters.values().forEach(TaskReporter::republish);
+        }
+    }
+
+    private void dropUnacknowledged() {
+        reporters.forEach((taskId, reporter) -> {
+            if (reporter.unacknowledgedFor(UNACKNOWLEDGED_LIMIT)) {
+                LOG.warning(() -> "task " + taskId + " stopped: its hub acknowledged no report for "
+                        + UNACKNOWLEDGED_LIMIT.toSeconds() + " s");
+                stop(taskId);
+            }
+        });
     }
 
     /** A report came back unroutable: the hub's reply queue is gone, so nobody waits for the task. */
     private void hubGone(String routingKey, AMQP.BasicProperties properties, byte[] body) {
         try {
             Report report = WireCodec.decodeReport(body);
-            RunningTask task = running.get(report.taskId());
-            if (task != null) {
+            if (reporters.containsKey(report.taskId())) {
                 LOG.info(() -> "task " + report.taskId() + " stopped: its hub's queue " + routingKey + " is gone");
-                task.cancel();
+                stop(report.taskId());
             }
         } catch (WireException e) {
             LOG.log(Level.FINE, "unreadable returned report", e);
@@ -152,6 +210,7 @@ final class AgentTasks implements AutoCloseable {
 
     @Override
     public void close() {
+        sweeper.shutdownNow();
         running.values().forEach(RunningTask::cancel);
         try {
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();

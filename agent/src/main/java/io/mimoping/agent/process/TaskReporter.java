@@ -11,6 +11,8 @@ import io.mimoping.bridge.wire.WireCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +23,11 @@ import java.util.concurrent.TimeUnit;
  * typed end message with the counts. The engine thread only enqueues; a virtual thread of this reporter
  * publishes. A batch is whatever is queued when the reporter gets to it (at most {@link #MAX_BATCH}):
  * nothing waits for a timer, and events that arrive while one batch is being published form the next.
+ *
+ * <p>Reports are transient messages (no disk write per batch), so a broker restart can lose some the broker
+ * had confirmed: the reporter keeps every report until the hub acknowledges it ({@link #acked}) and
+ * publishes the unacknowledged ones again when asked ({@link #republish}, after the connection recovers).
+ * The hub keeps one copy of each batch by its number.
  */
 final class TaskReporter implements ProbeListener {
 
@@ -36,13 +43,23 @@ final class TaskReporter implements ProbeListener {
     private record Finished(TaskTotals totals) implements Item {
     }
 
+    /** A report published and not acknowledged by the hub yet. */
+    private record Unacked(byte[] body, long publishedNanos) {
+    }
+
     private final String taskId;
     private final String agent;
     private final String replyTo;
     private final ConfirmingPublisher publisher;
     private final Runnable onDone;
     private final BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
+    /** By number; the end message is number {@code batches}. Guarded by this. */
+    private final NavigableMap<Long, Unacked> unacked = new TreeMap<>();
     private long batches;
+    /** Guarded by this. */
+    private boolean ended;
+    /** The hub no longer follows the task: nothing more is published or kept. Guarded by this. */
+    private boolean discarded;
 
     TaskReporter(String taskId, String agent, String replyTo, ConfirmingPublisher publisher, Runnable onDone) {
         this.taskId = taskId;
@@ -99,8 +116,59 @@ final class TaskReporter implements ProbeListener {
         }
     }
 
+    /**
+     * The hub has every report numbered below {@code received}: they are forgotten.
+     *
+     * @return whether the hub has the whole stream, end included: nothing is left to keep
+     */
+    synchronized boolean acked(long received) {
+        unacked.headMap(received).clear();
+        return ended && unacked.isEmpty();
+    }
+
+    /** Publishes every report not acknowledged yet again, in order. */
+    void republish() {
+        List<byte[]> again;
+        synchronized (this) {
+            again = unacked.values().stream().map(Unacked::body).toList();
+        }
+        again.forEach(this::send);
+    }
+
+    /** How many reports wait for the hub's acknowledgement. */
+    synchronized int unacknowledged() {
+        return unacked.size();
+    }
+
+    /** Whether the oldest report not acknowledged yet was published longer than {@code limit} ago. */
+    synchronized boolean unacknowledgedFor(Duration limit) {
+        return !unacked.isEmpty() && System.nanoTime() - unacked.firstEntry().getValue().publishedNanos() > limit.toNanos();
+    }
+
+    /** The hub no longer follows the task: stops publishing and forgets what it kept. */
+    synchronized void discard() {
+        discarded = true;
+        unacked.clear();
+    }
+
     private void publish(Report report) {
-        publisher.publish("", replyTo, true, Topology.properties().correlationId(taskId).build(),
-                WireCodec.encode(report));
+        byte[] body = WireCodec.encode(report);
+        synchronized (this) {
+            if (discarded) {
+                return;
+            }
+            switch (report) {
+                case Report.Batch batch -> unacked.put(batch.seq(), new Unacked(body, System.nanoTime()));
+                case Report.End end -> {
+                    unacked.put(end.batches(), new Unacked(body, System.nanoTime()));
+                    ended = true;
+                }
+            }
+        }
+        send(body);
+    }
+
+    private void send(byte[] body) {
+        publisher.publish("", replyTo, true, Topology.streamProperties().correlationId(taskId).build(), body);
     }
 }

@@ -76,6 +76,24 @@ public final class Broker implements AutoCloseable {
         return connection;
     }
 
+    /**
+     * Runs {@code action} each time the connection is back after a failure, once its channels, queues and
+     * consumers are recovered (on the client's recovery thread).
+     */
+    public void onRecovery(Runnable action) {
+        ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
+            @Override
+            public void handleRecovery(Recoverable recoverable) {
+                action.run();
+            }
+
+            @Override
+            public void handleRecoveryStarted(Recoverable recoverable) {
+                // Nothing to do until the connection is back.
+            }
+        });
+    }
+
     /** Whether the connection is up now (false while it recovers). */
     public boolean isOpen() {
         return connection.isOpen();

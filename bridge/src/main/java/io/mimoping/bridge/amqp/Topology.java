@@ -17,8 +17,11 @@ import java.util.Map;
  *   <li>{@code mimoping.hub.ID}: one hub's reply queue; agents publish reports to it through the default
  *       exchange, as the task's {@code reply-to} says.</li>
  * </ul>
- * Queues are durable and messages persistent, so a broker restart loses nothing confirmed; every queue
- * expires once unused for {@link #QUEUE_EXPIRY_MS}, so none outlives its owner for long.
+ * Queues are durable. Tasks and cancels are persistent messages, so a broker restart loses none confirmed.
+ * Result streams (reports and the hub's acknowledgements of them) are transient: no disk write per batch;
+ * instead the agent keeps every report until the hub acknowledges it and publishes the unacknowledged ones
+ * again after a broker restart. Every queue expires once unused for {@link #QUEUE_EXPIRY_MS}, so none
+ * outlives its owner for long.
  */
 public final class Topology {
 
@@ -26,6 +29,8 @@ public final class Topology {
     /** An unused queue (no consumer, no access) is deleted after this long. */
     public static final int QUEUE_EXPIRY_MS = 60_000;
 
+    private static final int TRANSIENT = 1;
+    private static final int PERSISTENT = 2;
     private static final Map<String, Object> EXPIRING = Map.of("x-expires", QUEUE_EXPIRY_MS);
 
     private Topology() {
@@ -54,10 +59,17 @@ public final class Topology {
         channel.queueDeclare(hubQueue(hubId), true, false, false, EXPIRING);
     }
 
-    /** Properties of every mimoping message: persistent protobuf. */
+    /** Properties of tasks and cancels: persistent protobuf. */
     public static AMQP.BasicProperties.Builder properties() {
-        return new AMQP.BasicProperties.Builder()
-                .contentType("application/x-protobuf")
-                .deliveryMode(2);
+        return protobuf(PERSISTENT);
+    }
+
+    /** Properties of a result stream's messages (reports, acknowledgements): transient protobuf. */
+    public static AMQP.BasicProperties.Builder streamProperties() {
+        return protobuf(TRANSIENT);
+    }
+
+    private static AMQP.BasicProperties.Builder protobuf(int deliveryMode) {
+        return new AMQP.BasicProperties.Builder().contentType("application/x-protobuf").deliveryMode(deliveryMode);
     }
 }

@@ -15,6 +15,7 @@ import io.mimoping.proto.v1.AgentReport;
 import io.mimoping.proto.v1.CancelTask;
 import io.mimoping.proto.v1.Error;
 import io.mimoping.proto.v1.ResultBatch;
+import io.mimoping.proto.v1.ResultsAck;
 import io.mimoping.proto.v1.Stats;
 import io.mimoping.proto.v1.TaskEnd;
 
@@ -47,6 +48,8 @@ public final class WireCodec {
                     .setPayloadSize(task.payloadSize()));
             case Command.Cancel(String taskId, String reason) ->
                     message.setCancel(CancelTask.newBuilder().setTaskId(taskId).setReason(reason));
+            case Command.Ack(String taskId, long received) ->
+                    message.setAck(ResultsAck.newBuilder().setTaskId(taskId).setReceived(received));
         }
         return message.build().toByteArray();
     }
@@ -70,6 +73,7 @@ public final class WireCodec {
                 }
             }
             case CANCEL -> new Command.Cancel(message.getCancel().getTaskId(), message.getCancel().getReason());
+            case ACK -> new Command.Ack(message.getAck().getTaskId(), message.getAck().getReceived());
             case COMMAND_NOT_SET -> throw new WireException("command without content");
         };
     }

@@ -29,6 +29,8 @@ class WireCodecTest {
         assertEquals(new Command.Run(task), WireCodec.decodeCommand(WireCodec.encode(new Command.Run(task))));
         Command cancel = new Command.Cancel("t1", "the client went away");
         assertEquals(cancel, WireCodec.decodeCommand(WireCodec.encode(cancel)));
+        Command ack = new Command.Ack("t1", 5_000_000_000L);
+        assertEquals(ack, WireCodec.decodeCommand(WireCodec.encode(ack)));
     }
 
     @Test

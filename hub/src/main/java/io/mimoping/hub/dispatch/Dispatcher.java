@@ -40,6 +40,8 @@ public final class Dispatcher implements AutoCloseable {
     /** How long a task waits for the queue consumer of an agent that has just registered here. */
     static final Duration CONSUMER_GRACE = Duration.ofSeconds(1);
     private static final Duration CONSUMER_POLL = Duration.ofMillis(20);
+    /** How often each agent hears which of its reports this hub has (so that it can forget them). */
+    static final Duration ACK_EVERY = Duration.ofMillis(100);
 
     private final String hubId;
     private final Broker broker;
@@ -80,6 +82,8 @@ public final class Dispatcher implements AutoCloseable {
                     return run.finished();
                 }),
                 tick, tick, TimeUnit.MILLISECONDS);
+        watchdog.scheduleAtFixedRate(() -> runs.values().forEach(this::acknowledge),
+                ACK_EVERY.toMillis(), ACK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** What the task publisher has seen, for metrics. */
@@ -183,19 +187,33 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         RemoteRun run = runs.get(key(report.taskId(), report.from()));
-        if (run != null) {
-            run.accept(report);
-            if (run.finished()) {
-                runs.remove(key(report.taskId(), report.from()));
-            }
+        if (run == null) {
+            // The run ended here (complete, cancelled or given up as lost): the agent may stop and forget it.
+            send(report.from(), new Command.Cancel(report.taskId(), "hub " + hubId + " no longer follows the task"));
+            return;
         }
+        run.accept(report);
+        if (run.finished()) {
+            runs.remove(key(report.taskId(), report.from()));
+            acknowledge(run);
+        }
+    }
+
+    private void acknowledge(RemoteRun run) {
+        run.ackDue().ifPresent(received -> send(run.agent(), new Command.Ack(run.taskId(), received)));
     }
 
     private void cancelled(RemoteRun run) {
         runs.remove(key(run.taskId(), run.agent()));
-        publisher.publish(Topology.TASK_EXCHANGE, run.agent(), false,
-                Topology.properties().correlationId(run.taskId()).build(),
-                WireCodec.encode(new Command.Cancel(run.taskId(), "the client went away")));
+        send(run.agent(), new Command.Cancel(run.taskId(), "the client went away"));
+    }
+
+    /** A cancel (persistent) or an acknowledgement (transient, as the stream it answers) to an agent. */
+    private void send(String agent, Command command) {
+        AMQP.BasicProperties.Builder properties = command instanceof Command.Ack
+                ? Topology.streamProperties() : Topology.properties();
+        publisher.publish(Topology.TASK_EXCHANGE, agent, false,
+                properties.correlationId(command.taskId()).build(), WireCodec.encode(command));
     }
 
     /** A task came back unroutable: the agent's queue vanished between the check and the publish. */

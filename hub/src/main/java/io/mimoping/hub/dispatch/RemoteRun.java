@@ -17,6 +17,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -39,6 +40,8 @@ final class RemoteRun implements RunningTask {
     private final Map<String, BitSet> resolved = new HashMap<>();
     private final Set<String> finishedTargets = new HashSet<>();
     private long nextBatch;
+    /** What the agent was last told this hub has ({@link #ackDue()}). */
+    private long acked;
     private Report.End end;
     private long lastHeardNanos = System.nanoTime();
     private long sent;
@@ -72,6 +75,9 @@ final class RemoteRun implements RunningTask {
             case Report.Batch batch -> {
                 if (batch.seq() >= nextBatch) {
                     early.put(batch.seq(), batch);
+                } else {
+                    // a copy: the agent has not heard our acknowledgement (lost in a broker restart), say it again
+                    acked = Math.min(acked, batch.seq());
                 }
                 while (!early.isEmpty() && early.firstKey() == nextBatch) {
                     early.pollFirstEntry().getValue().events().forEach(this::deliver);
@@ -83,6 +89,19 @@ final class RemoteRun implements RunningTask {
         if (end != null && nextBatch >= end.batches()) {
             finish(end.totals());
         }
+    }
+
+    /**
+     * How many of the agent's messages this hub has in order (the end message counts as number
+     * {@link Report.End#batches()}), if more than the agent was last told; the agent may forget those.
+     */
+    synchronized OptionalLong ackDue() {
+        long received = nextBatch + (end != null && nextBatch >= end.batches() ? 1 : 0);
+        if (received <= acked) {
+            return OptionalLong.empty();
+        }
+        acked = received;
+        return OptionalLong.of(received);
     }
 
     /** The agent could not be given the task at all. */

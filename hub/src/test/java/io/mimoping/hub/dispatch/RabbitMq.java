@@ -1,0 +1,35 @@
+package io.mimoping.hub.dispatch;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The local RabbitMQ's own tool, for tests that restart the broker or look at what is left on it. */
+public final class RabbitMq {
+
+    private RabbitMq() {
+    }
+
+    /** Runs {@code rabbitmqctl -q ARGS} and returns what it printed; fails the test if it fails. */
+    public static String ctl(String... args) {
+        List<String> command = new ArrayList<>(List.of("rabbitmqctl", "-q"));
+        command.addAll(List.of(args));
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                fail("rabbitmqctl " + String.join(" ", args) + " failed: " + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new AssertionError("cannot run rabbitmqctl", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
