@@ -10,7 +10,10 @@ import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.AgentMain;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.Topology;
+import io.mimoping.bridge.probe.Reply;
+import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.bridge.wire.Command;
+import io.mimoping.bridge.wire.Report;
 import io.mimoping.bridge.wire.WireCodec;
 import io.mimoping.hub.ws.WsClient;
 import org.junit.jupiter.api.AfterAll;
@@ -21,6 +24,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,22 +33,27 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -254,6 +263,69 @@ class DistributedModeTest {
                 channel.queueDelete(Topology.agentQueue(name));
                 channel.close();
             }
+        }
+    }
+
+    /** The hub's half of the result-stream protocol, with the agent played by hand on the real broker. */
+    @Test
+    void theHubAcknowledgesAStreamAsItComesAgainForACopyAndCancelsWhatItNoLongerFollows() throws Exception {
+        String name = agentName("by-hand");
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0);
+             Broker broker = Broker.connect(TestHub.BROKER_URL, "test-by-hand");
+             ExecutorService client = Executors.newVirtualThreadPerTaskExecutor()) {
+            WsClient ws = new WsClient(URI.create("ws://" + hub.addr() + "/ws"));
+            Channel channel = broker.connection().createChannel();
+            try {
+                assertEquals("registered", ws.register(name, null).get("type").asText());
+                Topology.declareAgent(channel, name);
+                BlockingQueue<Command> commands = new LinkedBlockingQueue<>();
+                CompletableFuture<String> replyTo = new CompletableFuture<>();
+                channel.basicConsume(Topology.agentQueue(name), true, new DefaultConsumer(channel) {
+                    @Override
+                    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                        Command command = WireCodec.decodeCommand(body);
+                        if (command instanceof Command.Run) {
+                            replyTo.complete(properties.getReplyTo());
+                        }
+                        commands.add(command);
+                    }
+                });
+                Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + name
+                        + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
+                Command.Run task = (Command.Run) commands.poll(5, TimeUnit.SECONDS);
+                assertNotNull(task, "the task reached the agent's queue");
+                String taskId = task.taskId();
+                Report.Batch batch = new Report.Batch(taskId, name, 0, List.of(new Reply("127.0.0.1",
+                        InetAddress.getByName("127.0.0.1"), 0, 64, 64, 7, 50_000, Instant.now(), Reply.Kind.FIRST)));
+                Runnable publishBatch = () -> report(channel, replyTo.join(), batch);
+
+                publishBatch.run();
+                assertEquals(new Command.Ack(taskId, 1), commands.poll(2, TimeUnit.SECONDS), "batch 0 acknowledged");
+                publishBatch.run(); // a copy, as after a restart that dropped the acknowledgement
+                assertEquals(new Command.Ack(taskId, 1), commands.poll(2, TimeUnit.SECONDS), "acknowledged again");
+                report(channel, replyTo.join(), new Report.End(taskId, name,
+                        new TaskTotals(1, 1, 0, 0, Duration.ofMillis(5)), 1));
+                assertEquals(new Command.Ack(taskId, 2), commands.poll(2, TimeUnit.SECONDS), "the whole stream");
+                List<JsonNode> events = stream.get(10, TimeUnit.SECONDS);
+                assertEquals(List.of("task", "pkt_recv", "end"), events.stream().map(e -> e.get("type").asText()).toList());
+
+                publishBatch.run(); // the run is over: the agent is told to stop and forget it
+                Command after = commands.poll(2, TimeUnit.SECONDS);
+                assertTrue(after instanceof Command.Cancel cancel && cancel.taskId().equals(taskId), String.valueOf(after));
+                assertNull(commands.poll(300, TimeUnit.MILLISECONDS), "nothing more");
+            } finally {
+                ws.close();
+                channel.queueDelete(Topology.agentQueue(name));
+                channel.close();
+            }
+        }
+    }
+
+    private static void report(Channel channel, String queue, Report report) {
+        try {
+            channel.basicPublish("", queue, true, Topology.streamProperties().build(), WireCodec.encode(report));
+        } catch (IOException e) {
+            throw new AssertionError(e);
         }
     }
 
