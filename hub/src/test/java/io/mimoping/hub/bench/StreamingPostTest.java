@@ -1,18 +1,15 @@
 package io.mimoping.hub.bench;
 
-import io.helidon.webserver.WebServer;
-import io.helidon.webserver.WebServerConfig;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.testing.junit5.ServerTest;
-import io.helidon.webserver.testing.junit5.SetUpServer;
-import io.mimoping.agent.engine.IcmpEngine;
-import io.mimoping.hub.HubSetup;
-import io.mimoping.hub.Main;
-import io.mimoping.hub.ws.AgentRegistry;
-import org.junit.jupiter.api.AfterAll;
+import io.helidon.webserver.testing.junit5.SetUpRoute;
+import io.helidon.webserver.WebServer;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.time.Duration;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,12 +17,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The bench's own client against a real hub: it must read the chunked stream exactly as it was written. */
+/** The bench's own HTTP client over a real socket: lines cut across chunks come out whole, in order. */
 @ServerTest
 class StreamingPostTest {
 
-    private static IcmpEngine engine;
-    private static AgentRegistry agents;
+    private static final String LONG = "x".repeat(100_000);
 
     private final WebServer server;
 
@@ -33,37 +29,36 @@ class StreamingPostTest {
         this.server = server;
     }
 
-    @SetUpServer
-    static void server(WebServerConfig.Builder builder) {
-        engine = IcmpEngine.open();
-        agents = new AgentRegistry("hub-test", Duration.ofSeconds(5), Duration.ofSeconds(15), null);
-        Main.setup(builder, new HubSetup(engine, agents));
-    }
-
-    @AfterAll
-    static void close() {
-        agents.close();
-        engine.close();
-    }
-
-    @Test
-    void readsEveryLineOfATaskStreamInOrder() throws IOException {
-        List<String> types = new ArrayList<>();
-        try (StreamingPost post = new StreamingPost(server.port(), "/ping-task",
-                "{\"targets\":[\"127.0.0.1\"],\"count\":3,\"interval\":20}")) {
-            for (String line = post.readLine(); line != null; line = post.readLine()) {
-                if (!line.isBlank()) {
-                    types.add(line.substring(line.indexOf(":\"") + 2, line.indexOf("\",")));
+    @SetUpRoute
+    static void routes(HttpRules rules) {
+        rules.post("/lines", (req, res) -> {
+            String body = req.content().as(String.class);
+            try (OutputStream out = res.outputStream()) {
+                // each flush is a chunk of its own: lines start in one chunk and end in another
+                for (String piece : new String[]{"{\"echo\":" + body + "}\nfir", "st\nsec", "ond\n\n", LONG + "\n", "last"}) {
+                    out.write(piece.getBytes(StandardCharsets.UTF_8));
+                    out.flush();
                 }
             }
-        }
-        assertEquals(List.of("task", "pkt_recv", "pkt_recv", "pkt_recv", "ping_stats", "end"), types);
+        });
+        rules.post("/refused", (req, res) -> res.status(Status.BAD_REQUEST_400).send("no"));
     }
 
     @Test
-    void aRefusedTaskIsAnErrorNamingTheStatus() {
+    void readsLinesCutAcrossChunks() throws IOException {
+        List<String> lines = new ArrayList<>();
+        try (StreamingPost post = new StreamingPost(server.port(), "/lines", "{\"n\":1}")) {
+            for (String line = post.readLine(); line != null; line = post.readLine()) {
+                lines.add(line);
+            }
+        }
+        assertEquals(List.of("{\"echo\":{\"n\":1}}", "first", "second", "", LONG, "last"), lines);
+    }
+
+    @Test
+    void aRefusedRequestIsAnErrorNamingTheStatus() {
         IOException refused = assertThrows(IOException.class,
-                () -> new StreamingPost(server.port(), "/ping-task", "{\"targets\":[],\"count\":3}").close());
+                () -> new StreamingPost(server.port(), "/refused", "{}").close());
         assertTrue(refused.getMessage().contains("400"), refused.getMessage());
     }
 }

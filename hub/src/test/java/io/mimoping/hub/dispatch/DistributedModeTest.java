@@ -231,101 +231,105 @@ class DistributedModeTest {
         }
     }
 
+    /**
+     * An agent played by hand: registered over /ws (the test's WebSocket client), its queue declared and
+     * consumed by the test, its reports published by the test.
+     */
+    private static final class StandIn implements AutoCloseable {
+
+        final String name;
+        final BlockingQueue<Command> commands = new LinkedBlockingQueue<>();
+        private final CompletableFuture<String> replyTo = new CompletableFuture<>();
+        private final WsClient ws;
+        private final Broker broker;
+        private final Channel channel;
+
+        StandIn(TestHub hub, String name) throws Exception {
+            this.name = name;
+            broker = Broker.connect(TestHub.BROKER_URL, "test-stand-in-" + name);
+            channel = broker.connection().createChannel();
+            ws = new WsClient(URI.create("ws://" + hub.addr() + "/ws"));
+            assertEquals("registered", ws.register(name, null).get("type").asText());
+        }
+
+        /** Declares its queue and takes commands from it, as an agent does once registered. */
+        void takeCommands() throws IOException {
+            Topology.declareAgent(channel, name);
+            channel.basicConsume(Topology.agentQueue(name), true, new DefaultConsumer(channel) {
+                @Override
+                public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                    Command command = WireCodec.decodeCommand(body);
+                    if (command instanceof Command.Run) {
+                        replyTo.complete(properties.getReplyTo());
+                    }
+                    commands.add(command);
+                }
+            });
+        }
+
+        Command.Run task() throws InterruptedException {
+            Command command = commands.poll(5, TimeUnit.SECONDS);
+            assertTrue(command instanceof Command.Run, "the task reached the agent's queue: " + command);
+            return (Command.Run) command;
+        }
+
+        void report(Report report) throws IOException {
+            channel.basicPublish("", replyTo.join(), true, Topology.streamProperties().build(), WireCodec.encode(report));
+        }
+
+        @Override
+        public void close() throws Exception {
+            ws.close();
+            channel.queueDelete(Topology.agentQueue(name));
+            channel.close();
+            broker.close();
+        }
+    }
+
     @Test
     void aTaskSentJustAfterRegistrationWaitsForTheAgentsConsumer() throws Exception {
-        String name = agentName("late");
         try (TestHub hub = new TestHub(engine, HEARTBEAT, 0);
-             Broker broker = Broker.connect(TestHub.BROKER_URL, "test-late-consumer");
+             StandIn agent = new StandIn(hub, agentName("late"));
              ExecutorService client = Executors.newVirtualThreadPerTaskExecutor()) {
             // Registered over /ws, its queue consumer not started yet (an agent starts it once registered).
-            WsClient ws = new WsClient(URI.create("ws://" + hub.addr() + "/ws"));
-            Channel channel = broker.connection().createChannel();
-            try {
-                assertEquals("registered", ws.register(name, null).get("type").asText());
-                Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + name
-                        + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
-                Thread.sleep(300);
-                Topology.declareAgent(channel, name);
-                CompletableFuture<Command> command = new CompletableFuture<>();
-                channel.basicConsume(Topology.agentQueue(name), true, new DefaultConsumer(channel) {
-                    @Override
-                    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-                        command.complete(WireCodec.decodeCommand(body));
-                    }
-                });
-                assertTrue(command.get(5, TimeUnit.SECONDS) instanceof Command.Run, "the task reached the agent's queue");
-                // This stand-in agent never answers: the stream ends with agent_lost, not agent_unknown/offline.
-                List<JsonNode> errors = ofType(stream.get(30, TimeUnit.SECONDS), "error");
-                assertEquals(1, errors.size(), errors.toString());
-                assertEquals("agent_lost", errors.getFirst().get("data").get("code").asText(), errors.toString());
-            } finally {
-                ws.close();
-                channel.queueDelete(Topology.agentQueue(name));
-                channel.close();
-            }
+            Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + agent.name
+                    + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
+            Thread.sleep(300);
+            agent.takeCommands();
+            agent.task();
+            // This stand-in agent never answers: the stream ends with agent_lost, not agent_unknown/offline.
+            List<JsonNode> errors = ofType(stream.get(30, TimeUnit.SECONDS), "error");
+            assertEquals(1, errors.size(), errors.toString());
+            assertEquals("agent_lost", errors.getFirst().get("data").get("code").asText(), errors.toString());
         }
     }
 
     /** The hub's half of the result-stream protocol, with the agent played by hand on the real broker. */
     @Test
     void theHubAcknowledgesAStreamAsItComesAgainForACopyAndCancelsWhatItNoLongerFollows() throws Exception {
-        String name = agentName("by-hand");
         try (TestHub hub = new TestHub(engine, HEARTBEAT, 0);
-             Broker broker = Broker.connect(TestHub.BROKER_URL, "test-by-hand");
+             StandIn agent = new StandIn(hub, agentName("by-hand"));
              ExecutorService client = Executors.newVirtualThreadPerTaskExecutor()) {
-            WsClient ws = new WsClient(URI.create("ws://" + hub.addr() + "/ws"));
-            Channel channel = broker.connection().createChannel();
-            try {
-                assertEquals("registered", ws.register(name, null).get("type").asText());
-                Topology.declareAgent(channel, name);
-                BlockingQueue<Command> commands = new LinkedBlockingQueue<>();
-                CompletableFuture<String> replyTo = new CompletableFuture<>();
-                channel.basicConsume(Topology.agentQueue(name), true, new DefaultConsumer(channel) {
-                    @Override
-                    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-                        Command command = WireCodec.decodeCommand(body);
-                        if (command instanceof Command.Run) {
-                            replyTo.complete(properties.getReplyTo());
-                        }
-                        commands.add(command);
-                    }
-                });
-                Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + name
-                        + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
-                Command.Run task = (Command.Run) commands.poll(5, TimeUnit.SECONDS);
-                assertNotNull(task, "the task reached the agent's queue");
-                String taskId = task.taskId();
-                Report.Batch batch = new Report.Batch(taskId, name, 0, List.of(new Reply("127.0.0.1",
-                        InetAddress.getByName("127.0.0.1"), 0, 64, 64, 7, 50_000, Instant.now(), Reply.Kind.FIRST)));
-                Runnable publishBatch = () -> report(channel, replyTo.join(), batch);
+            agent.takeCommands();
+            Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + agent.name
+                    + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
+            String taskId = agent.task().taskId();
+            Report.Batch batch = new Report.Batch(taskId, agent.name, 0, List.of(new Reply("127.0.0.1",
+                    InetAddress.getByName("127.0.0.1"), 0, 64, 64, 7, 50_000, Instant.now(), Reply.Kind.FIRST)));
 
-                publishBatch.run();
-                assertEquals(new Command.Ack(taskId, 1), commands.poll(2, TimeUnit.SECONDS), "batch 0 acknowledged");
-                publishBatch.run(); // a copy, as after a restart that dropped the acknowledgement
-                assertEquals(new Command.Ack(taskId, 1), commands.poll(2, TimeUnit.SECONDS), "acknowledged again");
-                report(channel, replyTo.join(), new Report.End(taskId, name,
-                        new TaskTotals(1, 1, 0, 0, Duration.ofMillis(5)), 1));
-                assertEquals(new Command.Ack(taskId, 2), commands.poll(2, TimeUnit.SECONDS), "the whole stream");
-                List<JsonNode> events = stream.get(10, TimeUnit.SECONDS);
-                assertEquals(List.of("task", "pkt_recv", "end"), events.stream().map(e -> e.get("type").asText()).toList());
+            agent.report(batch);
+            assertEquals(new Command.Ack(taskId, 1), agent.commands.poll(2, TimeUnit.SECONDS), "batch 0 acknowledged");
+            agent.report(batch); // a copy, as after a restart that dropped the acknowledgement
+            assertEquals(new Command.Ack(taskId, 1), agent.commands.poll(2, TimeUnit.SECONDS), "acknowledged again");
+            agent.report(new Report.End(taskId, agent.name, new TaskTotals(1, 1, 0, 0, Duration.ofMillis(5)), 1));
+            assertEquals(new Command.Ack(taskId, 2), agent.commands.poll(2, TimeUnit.SECONDS), "the whole stream");
+            List<JsonNode> events = stream.get(10, TimeUnit.SECONDS);
+            assertEquals(List.of("task", "pkt_recv", "end"), events.stream().map(e -> e.get("type").asText()).toList());
 
-                publishBatch.run(); // the run is over: the agent is told to stop and forget it
-                Command after = commands.poll(2, TimeUnit.SECONDS);
-                assertTrue(after instanceof Command.Cancel cancel && cancel.taskId().equals(taskId), String.valueOf(after));
-                assertNull(commands.poll(300, TimeUnit.MILLISECONDS), "nothing more");
-            } finally {
-                ws.close();
-                channel.queueDelete(Topology.agentQueue(name));
-                channel.close();
-            }
-        }
-    }
-
-    private static void report(Channel channel, String queue, Report report) {
-        try {
-            channel.basicPublish("", queue, true, Topology.streamProperties().build(), WireCodec.encode(report));
-        } catch (IOException e) {
-            throw new AssertionError(e);
+            agent.report(batch); // the run is over: the agent is told to stop and forget it
+            Command after = agent.commands.poll(2, TimeUnit.SECONDS);
+            assertTrue(after instanceof Command.Cancel cancel && cancel.taskId().equals(taskId), String.valueOf(after));
+            assertNull(agent.commands.poll(300, TimeUnit.MILLISECONDS), "nothing more");
         }
     }
 
