@@ -124,6 +124,15 @@ public final class Dispatcher implements AutoCloseable {
 
     private RemoteRun dispatch(String agent, boolean registeredHere, PingTask task, ProbeListener listener) {
         RemoteRun run = new RemoteRun(agent, task, listener, this::cancelled);
+        // The broker round trips, and the wait for a just-registered agent's consumer, must not hold up the
+        // task's other sides: the run's events (a refusal too) reach the listener whenever they come.
+        Thread.ofVirtual().name("mimoping-dispatch-" + agent).start(() -> send(run, registeredHere));
+        return run;
+    }
+
+    /** Checks the agent takes tasks and gives it the task, or refuses the run saying why not. */
+    private void send(RemoteRun run, boolean registeredHere) {
+        String agent = run.agent();
         int consumers;
         try {
             consumers = consumers(agent);
@@ -135,24 +144,21 @@ public final class Dispatcher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             run.refused(ErrorCode.AGENT_OFFLINE, "interrupted while waiting for agent '" + agent + "' to take tasks");
-            return run;
+            return;
         } catch (BrokerException e) {
             run.refused(ErrorCode.AGENT_OFFLINE, "cannot reach agent '" + agent + "': " + e.getMessage());
-            return run;
+            return;
         }
         if (consumers < 0) {
             run.refused(ErrorCode.AGENT_UNKNOWN, "no agent named '" + agent + "' is connected to the broker");
-            return run;
-        }
-        if (consumers == 0) {
+        } else if (consumers == 0) {
             run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
-            return run;
+        } else if (!run.finished()) { // else the client left meanwhile
+            runs.put(key(run.taskId(), agent), run);
+            publisher.publish(Topology.TASK_EXCHANGE, agent, true,
+                    Topology.properties().replyTo(replyQueue()).correlationId(run.taskId()).build(),
+                    WireCodec.encode(new Command.Run(run.task())));
         }
-        runs.put(key(task.id(), agent), run);
-        publisher.publish(Topology.TASK_EXCHANGE, agent, true,
-                Topology.properties().replyTo(replyQueue()).correlationId(task.id()).build(),
-                WireCodec.encode(new Command.Run(task)));
-        return run;
     }
 
     /** Whether the agent's queue has its consumer: the agent takes tasks. */

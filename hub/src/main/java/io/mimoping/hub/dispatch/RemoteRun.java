@@ -65,6 +65,10 @@ final class RemoteRun implements RunningTask {
         return task.id();
     }
 
+    PingTask task() {
+        return task;
+    }
+
     /** A report from the agent about this task. */
     synchronized void accept(Report report) {
         if (finished) {
