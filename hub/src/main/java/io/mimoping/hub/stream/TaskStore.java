@@ -106,8 +106,9 @@ public final class TaskStore implements AutoCloseable {
             totals = new TaskTotals(0, 0, 0, 1, Duration.between(task.createdAt(), now()));
             writer.end(totals);
         }
-        task.finished(totals, now());
+        // its place in max-tasks frees first: a client whose DELETE returned (at the end) may start the next task
         running.decrementAndGet();
+        task.finished(totals, now());
         expire();
     }
 
