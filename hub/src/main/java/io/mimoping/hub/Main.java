@@ -155,6 +155,7 @@ public final class Main {
         TaskStore tasks = new TaskStore(new TaskRunner(hub.engine(), directory, null), hub.streams(), Clock.systemUTC());
         // Streams are small lines written as they happen: with Nagle's algorithm (Helidon's default) a line
         // waits for the client to acknowledge the previous one, which measured ~10 ms at p99 on loopback.
+        // (This sets the listener's whole socket options: Helidon's defaults, and no delay.)
         server.connectionOptions(socket -> socket.tcpNoDelay(true));
         server.routing(routing -> {
             ErrorResponses.register(routing);

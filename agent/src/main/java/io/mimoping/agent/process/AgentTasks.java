@@ -9,6 +9,7 @@ import io.mimoping.agent.engine.RunningTask;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.BrokerException;
 import io.mimoping.bridge.amqp.ConfirmingPublisher;
+import io.mimoping.bridge.amqp.RecentKeys;
 import io.mimoping.bridge.amqp.Topology;
 import io.mimoping.bridge.wire.Command;
 import io.mimoping.bridge.wire.Report;
@@ -17,10 +18,7 @@ import io.mimoping.bridge.wire.WireException;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,13 +54,7 @@ final class AgentTasks implements AutoCloseable {
     private final Map<String, TaskReporter> reporters = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper =
             Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mimoping-report-sweeper").factory());
-    private final Set<String> seen = Collections.synchronizedSet(Collections.newSetFromMap(
-            new LinkedHashMap<>() {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-                    return size() > REMEMBERED;
-                }
-            }));
+    private final RecentKeys seen = new RecentKeys(REMEMBERED);
     private String consumerTag;
 
     AgentTasks(String agent, ProbeEngine engine, Broker broker) {

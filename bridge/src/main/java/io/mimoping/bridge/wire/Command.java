@@ -16,7 +16,7 @@ public sealed interface Command {
         }
     }
 
-    /** Stop this task now (its client went away). */
+    /** Stop this task now and forget its reports: its client went away, or the hub no longer follows it. */
     record Cancel(String taskId, String reason) implements Command {
     }
 

@@ -20,6 +20,8 @@ import java.util.Locale;
  */
 final class StreamingPost implements AutoCloseable {
 
+    private static final int READ_TIMEOUT_MS = 30_000;
+
     private final Socket socket;
     private final BufferedReader lines;
 
@@ -31,6 +33,7 @@ final class StreamingPost implements AutoCloseable {
     StreamingPost(int port, String path, String json) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
+        socket.setSoTimeout(READ_TIMEOUT_MS); // a stream is never silent this long: the hub sends keep-alives
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
         OutputStream out = socket.getOutputStream();
         out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Type: application/json\r\n"

@@ -8,6 +8,7 @@ import io.mimoping.agent.engine.ProbeEngine;
 import io.mimoping.agent.engine.RunningTask;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.BrokerException;
+import io.mimoping.bridge.amqp.RecentKeys;
 import io.mimoping.bridge.amqp.ConfirmingPublisher;
 import io.mimoping.bridge.amqp.Topology;
 import io.mimoping.bridge.probe.ErrorCode;
@@ -42,6 +43,7 @@ public final class Dispatcher implements AutoCloseable {
     private static final Duration CONSUMER_POLL = Duration.ofMillis(20);
     /** How often each agent hears which of its reports this hub has (so that it can forget them). */
     static final Duration ACK_EVERY = Duration.ofMillis(100);
+    private static final int REMEMBERED = 10_000;
 
     private final String hubId;
     private final Broker broker;
@@ -49,6 +51,8 @@ public final class Dispatcher implements AutoCloseable {
     private final ConfirmingPublisher publisher;
     private final Channel consumer;
     private final Map<String, RemoteRun> runs = new ConcurrentHashMap<>();
+    /** (task, agent) runs no longer followed whose agent was told to stop, the latest {@link #REMEMBERED}. */
+    private final RecentKeys stopped = new RecentKeys(REMEMBERED);
     private final ScheduledExecutorService watchdog =
             Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mimoping-agent-watchdog").factory());
 
@@ -133,31 +137,28 @@ public final class Dispatcher implements AutoCloseable {
     /** Checks the agent takes tasks and gives it the task, or refuses the run saying why not. */
     private void send(RemoteRun run, boolean registeredHere) {
         String agent = run.agent();
-        int consumers;
         try {
-            consumers = consumers(agent);
+            int consumers = consumers(agent);
             long deadline = System.nanoTime() + CONSUMER_GRACE.toNanos();
             while (consumers < 1 && registeredHere && System.nanoTime() - deadline < 0) {
                 Thread.sleep(CONSUMER_POLL.toMillis());
                 consumers = consumers(agent);
             }
+            if (consumers < 0) {
+                run.refused(ErrorCode.AGENT_UNKNOWN, "no agent named '" + agent + "' is connected to the broker");
+            } else if (consumers == 0) {
+                run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
+            } else if (!run.finished()) { // else the client left meanwhile
+                runs.put(key(run.taskId(), agent), run);
+                publisher.publish(Topology.TASK_EXCHANGE, agent, true,
+                        Topology.properties().replyTo(replyQueue()).correlationId(run.taskId()).build(),
+                        WireCodec.encode(new Command.Run(run.task())));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             run.refused(ErrorCode.AGENT_OFFLINE, "interrupted while waiting for agent '" + agent + "' to take tasks");
-            return;
-        } catch (BrokerException e) {
+        } catch (RuntimeException e) { // BrokerException mostly: nothing may leave the run unanswered
             run.refused(ErrorCode.AGENT_OFFLINE, "cannot reach agent '" + agent + "': " + e.getMessage());
-            return;
-        }
-        if (consumers < 0) {
-            run.refused(ErrorCode.AGENT_UNKNOWN, "no agent named '" + agent + "' is connected to the broker");
-        } else if (consumers == 0) {
-            run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
-        } else if (!run.finished()) { // else the client left meanwhile
-            runs.put(key(run.taskId(), agent), run);
-            publisher.publish(Topology.TASK_EXCHANGE, agent, true,
-                    Topology.properties().replyTo(replyQueue()).correlationId(run.taskId()).build(),
-                    WireCodec.encode(new Command.Run(run.task())));
         }
     }
 
@@ -195,7 +196,10 @@ public final class Dispatcher implements AutoCloseable {
         RemoteRun run = runs.get(key(report.taskId(), report.from()));
         if (run == null) {
             // The run ended here (complete, cancelled or given up as lost): the agent may stop and forget it.
-            send(report.from(), new Command.Cancel(report.taskId(), "hub " + hubId + " no longer follows the task"));
+            // Once per run: copies published again after a broker restart would each ask for another.
+            if (stopped.add(key(report.taskId(), report.from()))) {
+                send(report.from(), new Command.Cancel(report.taskId(), "hub " + hubId + " no longer follows the task"));
+            }
             return;
         }
         run.accept(report);

@@ -62,6 +62,7 @@ class AgentTasksTest {
                     && messages(hub, replyQueue) == tasks.unacknowledged());
             int published = tasks.unacknowledged();
             assertTrue(published >= 2, "at least one batch and the end: " + published);
+            long confirmed = tasks.publishCounts().confirmed();
 
             try {
                 RabbitMq.ctl("stop_app");
@@ -70,6 +71,7 @@ class AgentTasksTest {
             }
             // the restart dropped the transient reports; the agent's copies come back, each once
             await("the reports to be published again", () -> messages(hub, replyQueue) == published);
+            assertTrue(tasks.publishCounts().confirmed() >= confirmed + published, "published again and confirmed");
             List<Report> reports = drain(hub, replyQueue);
             assertEquals(published, reports.size());
             assertWholeStream(reports);

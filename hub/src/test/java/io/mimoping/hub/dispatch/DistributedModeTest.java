@@ -294,7 +294,7 @@ class DistributedModeTest {
             Instant posted = Instant.now();
             Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + agent.name
                     + "\",\"hub\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
-            Thread.sleep(300);
+            Thread.sleep(600);
             agent.takeCommands();
             agent.task();
             // This stand-in agent never answers: the stream ends with agent_lost, not agent_unknown/offline.
@@ -304,7 +304,7 @@ class DistributedModeTest {
             assertEquals("agent_lost", errors.getFirst().get("data").get("code").asText(), errors.toString());
             // the wait for that agent held up no other side: the hub's own probe left at once
             Instant hubProbe = Instant.parse(ofType(events, "pkt_recv").getFirst().get("data").get("sent_at").asText());
-            assertTrue(Duration.between(posted, hubProbe).toMillis() < 250, "the hub's probe left at " + hubProbe
+            assertTrue(Duration.between(posted, hubProbe).toMillis() < 450, "the hub's probe left at " + hubProbe
                     + ", the task was posted at " + posted);
         }
     }
