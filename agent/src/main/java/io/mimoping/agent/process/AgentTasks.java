@@ -43,7 +43,13 @@ final class AgentTasks implements AutoCloseable {
      * agent up as lost): the task stops and its reports are dropped. As long as an unused queue lives.
      */
     static final Duration UNACKNOWLEDGED_LIMIT = Duration.ofMillis(Topology.QUEUE_EXPIRY_MS);
-    private static final Duration SWEEP_EVERY = Duration.ofSeconds(5);
+    /**
+     * A report unacknowledged this long (the hub acknowledges every 100 ms) was lost on the way without the
+     * connection dropping, or the hub has stopped: the unacknowledged ones go out again, once.
+     */
+    static final Duration REPUBLISH_AFTER = Duration.ofSeconds(5);
+    private final Duration republishAfter;
+    private static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
 
     private final String agent;
     private final ProbeEngine engine;
@@ -58,7 +64,13 @@ final class AgentTasks implements AutoCloseable {
     private String consumerTag;
 
     AgentTasks(String agent, ProbeEngine engine, Broker broker) {
+        this(agent, engine, broker, REPUBLISH_AFTER);
+    }
+
+    /** With reports published again after {@code republishAfter} without an acknowledgement. */
+    AgentTasks(String agent, ProbeEngine engine, Broker broker, Duration republishAfter) {
         this.agent = agent;
+        this.republishAfter = republishAfter;
         this.engine = engine;
         this.publisher = new ConfirmingPublisher(broker, this::hubGone);
         try {
@@ -68,8 +80,7 @@ final class AgentTasks implements AutoCloseable {
             throw new BrokerException("cannot open a RabbitMQ channel: " + e.getMessage(), e);
         }
         broker.onRecovery(this::republish);
-        sweeper.scheduleAtFixedRate(this::dropUnacknowledged, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
-                TimeUnit.MILLISECONDS);
+        sweeper.scheduleAtFixedRate(this::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Declares this agent's queue and starts taking commands from it. Call once registered. */
@@ -177,12 +188,19 @@ final class AgentTasks implements AutoCloseable {
         }
     }
 
-    private void dropUnacknowledged() {
+    /** Reports waiting long for their acknowledgement: published again, or, much later, given up. */
+    private void sweep() {
         reporters.forEach((taskId, reporter) -> {
             if (reporter.unacknowledgedFor(UNACKNOWLEDGED_LIMIT)) {
                 LOG.warning(() -> "task " + taskId + " stopped: its hub acknowledged no report for "
                         + UNACKNOWLEDGED_LIMIT.toSeconds() + " s");
                 stop(taskId);
+                return;
+            }
+            int again = reporter.republishIfWaiting(republishAfter);
+            if (again > 0) {
+                LOG.info(() -> "task " + taskId + ": its hub acknowledged no report for " + republishAfter.toMillis()
+                        + " ms; " + again + " unacknowledged report(s) published again");
             }
         });
     }

@@ -43,7 +43,7 @@ final class TaskReporter implements ProbeListener {
     private record Finished(TaskTotals totals) implements Item {
     }
 
-    /** A report published and not acknowledged by the hub yet. */
+    /** A report published (last at {@code publishedNanos}) and not acknowledged by the hub yet. */
     private record Unacked(byte[] body, long publishedNanos) {
     }
 
@@ -60,6 +60,8 @@ final class TaskReporter implements ProbeListener {
     private boolean ended;
     /** The hub no longer follows the task: nothing more is published or kept. Guarded by this. */
     private boolean discarded;
+    /** The oldest report when the unacknowledged ones were last published again for waiting. Guarded by this. */
+    private long republishedFrom = -1;
 
     TaskReporter(String taskId, String agent, String replyTo, ConfirmingPublisher publisher, Runnable onDone) {
         this.taskId = taskId;
@@ -130,9 +132,31 @@ final class TaskReporter implements ProbeListener {
     void republish() {
         List<byte[]> again;
         synchronized (this) {
+            long now = System.nanoTime();
+            unacked.replaceAll((number, report) -> new Unacked(report.body(), now));
             again = unacked.values().stream().map(Unacked::body).toList();
         }
         again.forEach(this::send);
+    }
+
+    /**
+     * Publishes the reports not acknowledged yet again if the oldest was last published longer than
+     * {@code limit} ago:
+     * the hub is missing it (lost without the connection dropping) or has stopped. Once per oldest
+     * report, so that a hub that has stopped does not get the backlog again and again.
+     *
+     * @return how many were published again
+     */
+    int republishIfWaiting(Duration limit) {
+        synchronized (this) {
+            if (unacked.isEmpty() || unacked.firstKey() == republishedFrom
+                    || System.nanoTime() - unacked.firstEntry().getValue().publishedNanos() <= limit.toNanos()) {
+                return 0;
+            }
+            republishedFrom = unacked.firstKey();
+        }
+        republish();
+        return unacknowledged();
     }
 
     /** How many reports wait for the hub's acknowledgement. */
@@ -140,7 +164,7 @@ final class TaskReporter implements ProbeListener {
         return unacked.size();
     }
 
-    /** Whether the oldest report not acknowledged yet was published longer than {@code limit} ago. */
+    /** Whether the oldest report not acknowledged yet was last published longer than {@code limit} ago. */
     synchronized boolean unacknowledgedFor(Duration limit) {
         return !unacked.isEmpty() && System.nanoTime() - unacked.firstEntry().getValue().publishedNanos() > limit.toNanos();
     }

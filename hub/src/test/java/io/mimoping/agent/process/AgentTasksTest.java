@@ -37,52 +37,111 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class AgentTasksTest {
 
-    private static final String TASK = "t-restart";
+    private static final String TASK = "t-reports";
     private static final int COUNT = 5;
 
-    @Test
-    void reportsARestartDroppedArePublishedAgainAndKeptUntilAcknowledged() throws Exception {
-        String id = Long.toHexString(ThreadLocalRandom.current().nextLong());
-        String agent = "tasks-agent-" + id;
-        String hubId = "tasks-hub-" + id;
-        String replyQueue = Topology.hubQueue(hubId);
-        try (IcmpEngine engine = IcmpEngine.open();
-             Broker agentSide = Broker.connect(TestHub.BROKER_URL, "mimoping-test-agent-" + id);
-             Broker hubSide = Broker.connect(TestHub.BROKER_URL, "mimoping-test-hub-" + id);
-             AgentTasks tasks = new AgentTasks(agent, engine, agentSide)) {
-            Channel hub = hubSide.connection().createChannel();
-            Topology.declareHub(hub, hubId);
+    /**
+     * An agent's task side and, played by hand, its hub: a queue of the hub's that nobody consumes, where the
+     * reports of one finished task wait.
+     */
+    private static final class Fixture implements AutoCloseable {
+
+        final String id = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        final String agent = "tasks-agent-" + id;
+        final String replyQueue = Topology.hubQueue("tasks-hub-" + id);
+        final IcmpEngine engine = IcmpEngine.open();
+        final Broker agentSide = Broker.connect(TestHub.BROKER_URL, "mimoping-test-agent-" + id);
+        final Broker hubSide = Broker.connect(TestHub.BROKER_URL, "mimoping-test-hub-" + id);
+        final AgentTasks tasks;
+        final Channel hub;
+        final int published;
+
+        /** Runs one task to its end; its reports, end included, wait confirmed in the hub's queue. */
+        Fixture(Duration republishAfter) throws Exception {
+            tasks = new AgentTasks(agent, engine, agentSide, republishAfter);
+            hub = hubSide.connection().createChannel();
+            Topology.declareHub(hub, "tasks-hub-" + id);
             tasks.start();
-            // the hub's part: a task to the agent's queue, its reports left in the reply queue (nobody consumes)
-            send(hub, agent, replyQueue, new Command.Run(new PingTask(TASK, List.of("127.0.0.1", "::1"), Duration.ofMillis(20),
-                    COUNT, Duration.ofSeconds(1), 56)));
+            send(new Command.Run(new PingTask(TASK, List.of("127.0.0.1", "::1"), Duration.ofMillis(20), COUNT,
+                    Duration.ofSeconds(1), 56)));
             // kept reports and no task running: the reporter has published the end
             await("the task's reports, end included, to be confirmed", () -> tasks.unacknowledged() > 0
                     && tasks.running() == 0 && tasks.publishCounts().pending() == 0
-                    && messages(hub, replyQueue) == tasks.unacknowledged());
-            int published = tasks.unacknowledged();
+                    && messages() == tasks.unacknowledged());
+            published = tasks.unacknowledged();
             assertTrue(published >= 2, "at least one batch and the end: " + published);
-            long confirmed = tasks.publishCounts().confirmed();
+        }
 
+        void send(Command command) throws IOException {
+            hub.basicPublish(Topology.TASK_EXCHANGE, agent, true, Topology.properties().replyTo(replyQueue).build(),
+                    WireCodec.encode(command));
+        }
+
+        long messages() {
+            try {
+                return hub.queueDeclarePassive(replyQueue).getMessageCount();
+            } catch (IOException | RuntimeException e) {
+                return -1; // the broker is still coming back
+            }
+        }
+
+        List<Report> drain() throws IOException {
+            List<Report> reports = new ArrayList<>();
+            for (GetResponse got = hub.basicGet(replyQueue, true); got != null; got = hub.basicGet(replyQueue, true)) {
+                reports.add(WireCodec.decodeReport(got.getBody()));
+            }
+            return reports;
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                hub.queueDelete(replyQueue);
+            } finally {
+                tasks.close();
+                hubSide.close();
+                agentSide.close();
+                engine.close();
+            }
+        }
+    }
+
+    @Test
+    void reportsARestartDroppedArePublishedAgainAndKeptUntilAcknowledged() throws Exception {
+        try (Fixture agent = new Fixture(Duration.ofMinutes(10))) {
+            long confirmed = agent.tasks.publishCounts().confirmed();
             try {
                 RabbitMq.ctl("stop_app");
             } finally {
                 RabbitMq.ctl("start_app");
             }
             // the restart dropped the transient reports; the agent's copies come back, each once
-            await("the reports to be published again", () -> messages(hub, replyQueue) == published);
-            assertTrue(tasks.publishCounts().confirmed() >= confirmed + published, "published again and confirmed");
-            List<Report> reports = drain(hub, replyQueue);
-            assertEquals(published, reports.size());
+            await("the reports to be published again", () -> agent.messages() == agent.published);
+            assertTrue(agent.tasks.publishCounts().confirmed() >= confirmed + agent.published,
+                    "published again and confirmed");
+            List<Report> reports = agent.drain();
+            assertEquals(agent.published, reports.size());
             assertWholeStream(reports);
 
-            send(hub, agent, replyQueue, new Command.Ack(TASK, 1));
-            await("batch 0 to be forgotten", () -> tasks.unacknowledged() == published - 1);
-            send(hub, agent, replyQueue, new Command.Ack(TASK, published));
-            await("the whole stream to be forgotten", () -> tasks.unacknowledged() == 0);
-            hub.queueDelete(replyQueue);
+            agent.send(new Command.Ack(TASK, 1));
+            await("batch 0 to be forgotten", () -> agent.tasks.unacknowledged() == agent.published - 1);
+            agent.send(new Command.Ack(TASK, agent.published));
+            await("the whole stream to be forgotten", () -> agent.tasks.unacknowledged() == 0);
         } finally {
             RabbitMq.ctl("start_app");
+        }
+    }
+
+    @Test
+    void reportsLostWithoutAReconnectArePublishedAgainOnceWhenNoAcknowledgementComes() throws Exception {
+        try (Fixture agent = new Fixture(Duration.ofSeconds(2))) {
+            agent.hub.queuePurge(agent.replyQueue); // lost on the way, the connection still up
+            await("the reports to be published again", () -> agent.messages() == agent.published);
+            assertWholeStream(agent.drain());
+            Thread.sleep(4_000); // a second republish would come within 3 s: the hub still acknowledges nothing
+            assertEquals(0, agent.messages(), "published again once, not again and again");
+            agent.send(new Command.Ack(TASK, agent.published));
+            await("the whole stream to be forgotten", () -> agent.tasks.unacknowledged() == 0);
         }
     }
 
@@ -119,27 +178,6 @@ class AgentTasksTest {
         assertEquals(2 * COUNT, outcomes.size(), outcomes.toString());
         outcomes.forEach((probe, n) -> assertEquals(1, n, "outcomes of " + probe));
         assertEquals(2 * COUNT, end.totals().sent());
-    }
-
-    private static void send(Channel hub, String agent, String replyQueue, Command command) throws IOException {
-        hub.basicPublish(Topology.TASK_EXCHANGE, agent, true, Topology.properties().replyTo(replyQueue).build(),
-                WireCodec.encode(command));
-    }
-
-    private static long messages(Channel hub, String queue) {
-        try {
-            return hub.queueDeclarePassive(queue).getMessageCount();
-        } catch (IOException | RuntimeException e) {
-            return -1; // the broker is still coming back
-        }
-    }
-
-    private static List<Report> drain(Channel hub, String queue) throws IOException {
-        List<Report> reports = new ArrayList<>();
-        for (GetResponse got = hub.basicGet(queue, true); got != null; got = hub.basicGet(queue, true)) {
-            reports.add(WireCodec.decodeReport(got.getBody()));
-        }
-        return reports;
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
