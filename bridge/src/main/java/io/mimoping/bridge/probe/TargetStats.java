@@ -79,17 +79,28 @@ public record TargetStats(String target, InetAddress address, long sent, long re
      * @return the RTT in nanoseconds, 0 without replies
      */
     public long percentileNanos(double percent) {
-        if (!(percent > 0 && percent <= 100)) {
-            throw new IllegalArgumentException("percentile out of (0, 100]: " + percent);
+        return percentilesNanos(percent)[0];
+    }
+
+    /** Several percentiles as {@link #percentileNanos}, in the order asked, sorting the RTTs once. */
+    public long[] percentilesNanos(double... percents) {
+        for (double percent : percents) {
+            if (!(percent > 0 && percent <= 100)) {
+                throw new IllegalArgumentException("percentile out of (0, 100]: " + percent);
+            }
         }
+        long[] values = new long[percents.length];
         if (rttNanos.isEmpty()) {
-            return 0;
+            return values;
         }
         long[] sorted = rttNanos.stream().mapToLong(Long::longValue).toArray();
         Arrays.sort(sorted);
-        // percent * n first: exact for whole percents, where (percent / 100) * n can land just above
-        // an integer (7 / 100.0 * 100 = 7.000000000000001) and pick the next rank.
-        int rank = (int) Math.ceil(percent * sorted.length / 100.0);
-        return sorted[Math.max(rank, 1) - 1];
+        for (int i = 0; i < percents.length; i++) {
+            // percent * n first: exact for whole percents, where (percent / 100) * n can land just above
+            // an integer (7 / 100.0 * 100 = 7.000000000000001) and pick the next rank.
+            int rank = (int) Math.ceil(percents[i] * sorted.length / 100.0);
+            values[i] = sorted[Math.max(rank, 1) - 1];
+        }
+        return values;
     }
 }

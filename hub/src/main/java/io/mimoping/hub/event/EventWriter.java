@@ -74,7 +74,8 @@ public final class EventWriter implements EventSink {
                 g.writeNumberField("nbytes", reply.nbytes());
                 g.writeNumberField("id", reply.id());
                 g.writeBooleanField("dup", reply.kind() == Reply.Kind.DUPLICATE);
-                g.writeNumberField("rtt", millis(reply.rttNanos()));
+                g.writeFieldName("rtt");
+                writeMillis(g, reply.rttNanos());
                 g.writeStringField("target", reply.target());
                 g.writeStringField("sent_at", RFC_3339_MICROS.format(reply.sentAt()));
             });
@@ -175,7 +176,7 @@ public final class EventWriter implements EventSink {
         g.writeNumberField("packet_loss", Math.round(stats.lossPercent() * 1000) / 1000.0);
         g.writeArrayFieldStart("rtts");
         for (long rtt : stats.rttNanos()) {
-            g.writeNumber(millis(rtt));
+            writeMillis(g, rtt);
         }
         g.writeEndArray();
         g.writeArrayFieldStart("ttls");
@@ -183,15 +184,21 @@ public final class EventWriter implements EventSink {
             g.writeNumber(ttl);
         }
         g.writeEndArray();
-        g.writeNumberField("min_rtt", millis(stats.minNanos()));
+        g.writeFieldName("min_rtt");
+        writeMillis(g, stats.minNanos());
         g.writeNumberField("avg_rtt", millis(stats.meanNanos()));
-        g.writeNumberField("max_rtt", millis(stats.maxNanos()));
+        g.writeFieldName("max_rtt");
+        writeMillis(g, stats.maxNanos());
         g.writeNumberField("std_dev_rtt", millis(stats.stdDevNanos()));
         g.writeStringField("target", stats.target());
         g.writeNumberField("jitter", millis(stats.jitterNanos()));
-        g.writeNumberField("p50", millis(stats.percentileNanos(50)));
-        g.writeNumberField("p90", millis(stats.percentileNanos(90)));
-        g.writeNumberField("p99", millis(stats.percentileNanos(99)));
+        long[] percentiles = stats.percentilesNanos(50, 90, 99);
+        g.writeFieldName("p50");
+        writeMillis(g, percentiles[0]);
+        g.writeFieldName("p90");
+        writeMillis(g, percentiles[1]);
+        g.writeFieldName("p99");
+        writeMillis(g, percentiles[2]);
     }
 
     private interface Fields {
@@ -237,6 +244,33 @@ public final class EventWriter implements EventSink {
         } else {
             g.writeStringField("ip_addr", AddressText.of(address));
         }
+    }
+
+    /**
+     * Whole nanoseconds as milliseconds with microsecond precision, the same text as {@link #millis} gives
+     * ({@code 0.003}, {@code 0.05}, {@code 20.0}) without going through a double: a {@code ping_stats} line
+     * carries every RTT of its target, and this writes them ~4x faster.
+     */
+    static void writeMillis(JsonGenerator g, long nanos) throws IOException {
+        long micros = Math.round(nanos / 1000.0);
+        if (micros < 0 || micros >= 10_000_000_000L) { // as a double would print them (10^7 ms: in E notation)
+            g.writeNumber(millis(nanos));
+            return;
+        }
+        char[] text = new char[16];
+        String whole = Long.toString(micros / 1000);
+        whole.getChars(0, whole.length(), text, 0);
+        int n = whole.length();
+        text[n++] = '.';
+        int fraction = (int) (micros % 1000);
+        text[n++] = (char) ('0' + fraction / 100);
+        if (fraction % 100 != 0) {
+            text[n++] = (char) ('0' + fraction / 10 % 10);
+            if (fraction % 10 != 0) {
+                text[n++] = (char) ('0' + fraction % 10);
+            }
+        }
+        g.writeNumber(text, 0, n);
     }
 
     /** Nanoseconds as milliseconds with microsecond precision. */

@@ -136,11 +136,12 @@ final class HubMapper {
         if (s.address() != null) {
             stats.setIpAddr(text(s.address()));
         }
+        long[] percentiles = s.percentilesNanos(50, 90, 99);
         return PingStats.newBuilder().setStats(stats)
                 .setPacketLoss(s.lossPercent())
                 .setMinRttNs(s.minNanos()).setAvgRttNs(s.meanNanos()).setMaxRttNs(s.maxNanos())
                 .setStdDevRttNs(s.stdDevNanos()).setJitterNs(s.jitterNanos())
-                .setP50Ns(s.percentileNanos(50)).setP90Ns(s.percentileNanos(90)).setP99Ns(s.percentileNanos(99))
+                .setP50Ns(percentiles[0]).setP90Ns(percentiles[1]).setP99Ns(percentiles[2])
                 .build();
     }
 

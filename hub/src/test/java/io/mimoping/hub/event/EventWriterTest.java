@@ -100,6 +100,30 @@ class EventWriterTest {
         return new Reply(target, InetAddress.getByName(address), seq, 64, 64, 0xbeef, rttNanos, SENT, kind);
     }
 
+    /** RTTs are written without a double; the text must stay what a double of the same value prints. */
+    @Test
+    void millisecondsReadAsTheDoubleTheyStandFor() throws IOException {
+        java.util.Random random = new java.util.Random(42);
+        List<Long> nanos = new ArrayList<>(List.of(0L, 1L, 499L, 500L, 999L, 1_000L, 1_500L, 50_000L, 999_499L,
+                999_500L, 1_000_000L, 20_001_000L, 123_456_789L, 9_999_999_999_499L, 9_999_999_999_500L,
+                10_000_000_000_000L, 86_400_000_000_000L, -1_000L));
+        for (int i = 0; i < 100_000; i++) {
+            nanos.add(i % 2 == 0 ? random.nextLong(5_000_000) : random.nextLong(20_000_000_000_000L));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (com.fasterxml.jackson.core.JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartArray();
+            for (long n : nanos) {
+                EventWriter.writeMillis(g, n);
+            }
+            g.writeEndArray();
+        }
+        String[] written = out.toString(StandardCharsets.UTF_8).replaceAll("[\\[\\]]", "").split(",");
+        for (int i = 0; i < nanos.size(); i++) {
+            assertEquals(Double.toString(Math.round(nanos.get(i) / 1000.0) / 1000.0), written[i], nanos.get(i) + " ns");
+        }
+    }
+
     @Test
     void taskLineCarriesTheRequestWithDefaults() throws IOException {
         writer.task(new TaskRequest(List.of("hub"), List.of("127.0.0.1", "localhost"), Duration.ofMillis(1000), 3,
