@@ -128,6 +128,8 @@ public final class Dispatcher implements AutoCloseable {
 
     private RemoteRun dispatch(String agent, boolean registeredHere, PingTask task, ProbeListener listener) {
         RemoteRun run = new RemoteRun(agent, task, listener, this::cancelled);
+        // followed from now on: closing the hub cancels it even while it waits for its agent's consumer
+        runs.put(key(task.id(), agent), run);
         // The broker round trips, and the wait for a just-registered agent's consumer, must not hold up the
         // task's other sides: the run's events (a refusal too) reach the listener whenever they come.
         Thread.ofVirtual().name("mimoping-dispatch-" + agent).start(() -> send(run, registeredHere));
@@ -148,8 +150,7 @@ public final class Dispatcher implements AutoCloseable {
                 run.refused(ErrorCode.AGENT_UNKNOWN, "no agent named '" + agent + "' is connected to the broker");
             } else if (consumers == 0) {
                 run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
-            } else if (!run.finished()) { // else the client left meanwhile
-                runs.put(key(run.taskId(), agent), run);
+            } else if (!run.finished()) { // else the client left, or the hub is closing
                 publisher.publish(Topology.TASK_EXCHANGE, agent, true,
                         Topology.properties().replyTo(replyQueue()).correlationId(run.taskId()).build(),
                         WireCodec.encode(new Command.Run(run.task())));
