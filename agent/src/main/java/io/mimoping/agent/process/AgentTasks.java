@@ -157,12 +157,12 @@ final class AgentTasks implements AutoCloseable {
                 LOG.fine(() -> "task " + taskId + " cancelled: " + reason);
                 stop(taskId);
             }
-            case Command.Ack(String taskId, long received) -> {
+            case Command.Ack(Map<String, Long> received) -> received.forEach((taskId, count) -> {
                 TaskReporter reporter = reporters.get(taskId);
-                if (reporter != null && reporter.acked(received)) {
+                if (reporter != null && reporter.acked(count)) {
                     reporters.remove(taskId);
                 }
-            }
+            });
         }
     }
 

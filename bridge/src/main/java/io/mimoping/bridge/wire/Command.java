@@ -2,18 +2,13 @@ package io.mimoping.bridge.wire;
 
 import io.mimoping.bridge.probe.PingTask;
 
+import java.util.Map;
+
 /** What a hub tells an agent, on the agent's task queue. */
 public sealed interface Command {
 
-    /** The task the command is about. */
-    String taskId();
-
     /** Run this task and report to the hub's reply queue. */
     record Run(PingTask task) implements Command {
-        @Override
-        public String taskId() {
-            return task.id();
-        }
     }
 
     /** Stop this task now and forget its reports: its client went away, or the hub no longer follows it. */
@@ -21,9 +16,12 @@ public sealed interface Command {
     }
 
     /**
-     * The hub has every message of the task's stream from this agent numbered below {@code received}
-     * (the end message counts as number {@link Report.End#batches()}): the agent may forget them.
+     * For each task (by id), the hub has every message of the stream from this agent numbered below the
+     * value (the end message counts as number {@link Report.End#batches()}): the agent may forget them.
      */
-    record Ack(String taskId, long received) implements Command {
+    record Ack(Map<String, Long> received) implements Command {
+        public Ack {
+            received = Map.copyOf(received);
+        }
     }
 }

@@ -24,6 +24,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -48,8 +49,8 @@ public final class WireCodec {
                     .setPayloadSize(task.payloadSize()));
             case Command.Cancel(String taskId, String reason) ->
                     message.setCancel(CancelTask.newBuilder().setTaskId(taskId).setReason(reason));
-            case Command.Ack(String taskId, long received) ->
-                    message.setAck(ResultsAck.newBuilder().setTaskId(taskId).setReceived(received));
+            case Command.Ack(Map<String, Long> received) ->
+                    message.setAck(ResultsAck.newBuilder().putAllReceived(received));
         }
         return message.build().toByteArray();
     }
@@ -73,7 +74,7 @@ public final class WireCodec {
                 }
             }
             case CANCEL -> new Command.Cancel(message.getCancel().getTaskId(), message.getCancel().getReason());
-            case ACK -> new Command.Ack(message.getAck().getTaskId(), message.getAck().getReceived());
+            case ACK -> new Command.Ack(message.getAck().getReceivedMap());
             case COMMAND_NOT_SET -> throw new WireException("command without content");
         };
     }

@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,7 +30,7 @@ class WireCodecTest {
         assertEquals(new Command.Run(task), WireCodec.decodeCommand(WireCodec.encode(new Command.Run(task))));
         Command cancel = new Command.Cancel("t1", "the client went away");
         assertEquals(cancel, WireCodec.decodeCommand(WireCodec.encode(cancel)));
-        Command ack = new Command.Ack("t1", 5_000_000_000L);
+        Command ack = new Command.Ack(Map.of("t1", 5_000_000_000L, "t2", 0L));
         assertEquals(ack, WireCodec.decodeCommand(WireCodec.encode(ack)));
     }
 

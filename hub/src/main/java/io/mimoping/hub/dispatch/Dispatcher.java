@@ -21,6 +21,7 @@ import io.mimoping.bridge.wire.WireException;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -86,8 +87,8 @@ public final class Dispatcher implements AutoCloseable {
                     return run.finished();
                 }),
                 tick, tick, TimeUnit.MILLISECONDS);
-        watchdog.scheduleAtFixedRate(() -> runs.values().forEach(this::acknowledge),
-                ACK_EVERY.toMillis(), ACK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        watchdog.scheduleAtFixedRate(this::acknowledgeAll, ACK_EVERY.toMillis(), ACK_EVERY.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** What the task publisher has seen, for metrics. */
@@ -132,12 +133,12 @@ public final class Dispatcher implements AutoCloseable {
         runs.put(key(task.id(), agent), run);
         // The broker round trips, and the wait for a just-registered agent's consumer, must not hold up the
         // task's other sides: the run's events (a refusal too) reach the listener whenever they come.
-        Thread.ofVirtual().name("mimoping-dispatch-" + agent).start(() -> send(run, registeredHere));
+        Thread.ofVirtual().name("mimoping-dispatch-" + agent).start(() -> give(run, registeredHere));
         return run;
     }
 
     /** Checks the agent takes tasks and gives it the task, or refuses the run saying why not. */
-    private void send(RemoteRun run, boolean registeredHere) {
+    private void give(RemoteRun run, boolean registeredHere) {
         String agent = run.agent();
         try {
             int consumers = consumers(agent);
@@ -151,9 +152,7 @@ public final class Dispatcher implements AutoCloseable {
             } else if (consumers == 0) {
                 run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
             } else if (!run.finished()) { // else the client left, or the hub is closing
-                publisher.publish(Topology.TASK_EXCHANGE, agent, true,
-                        Topology.properties().replyTo(replyQueue()).correlationId(run.taskId()).build(),
-                        WireCodec.encode(new Command.Run(run.task())));
+                send(agent, new Command.Run(run.task()));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -210,8 +209,17 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /** A run complete: its agent may forget it at once. */
     private void acknowledge(RemoteRun run) {
-        run.ackDue().ifPresent(received -> send(run.agent(), new Command.Ack(run.taskId(), received)));
+        run.ackDue().ifPresent(received -> send(run.agent(), new Command.Ack(Map.of(run.taskId(), received))));
+    }
+
+    /** One acknowledgement per agent, for all its runs that took batches in since the last one. */
+    private void acknowledgeAll() {
+        Map<String, Map<String, Long>> byAgent = new HashMap<>();
+        runs.values().forEach(run -> run.ackDue().ifPresent(received ->
+                byAgent.computeIfAbsent(run.agent(), agent -> new HashMap<>()).put(run.taskId(), received)));
+        byAgent.forEach((agent, received) -> send(agent, new Command.Ack(received)));
     }
 
     private void cancelled(RemoteRun run) {
@@ -219,12 +227,18 @@ public final class Dispatcher implements AutoCloseable {
         send(run.agent(), new Command.Cancel(run.taskId(), "the client went away"));
     }
 
-    /** A cancel (persistent) or an acknowledgement (transient, as the stream it answers) to an agent. */
+    /**
+     * A command to an agent's queue: a task (mandatory: no queue, no agent) or a cancel, persistent; an
+     * acknowledgement, transient as the streams it answers.
+     */
     private void send(String agent, Command command) {
-        AMQP.BasicProperties.Builder properties = command instanceof Command.Ack
-                ? Topology.streamProperties() : Topology.properties();
-        publisher.publish(Topology.TASK_EXCHANGE, agent, false,
-                properties.correlationId(command.taskId()).build(), WireCodec.encode(command));
+        AMQP.BasicProperties properties = switch (command) {
+            case Command.Run run -> Topology.properties().replyTo(replyQueue()).correlationId(run.task().id()).build();
+            case Command.Cancel cancel -> Topology.properties().correlationId(cancel.taskId()).build();
+            case Command.Ack ack -> Topology.streamProperties().build();
+        };
+        publisher.publish(Topology.TASK_EXCHANGE, agent, command instanceof Command.Run, properties,
+                WireCodec.encode(command));
     }
 
     /** A task came back unroutable: the agent's queue vanished between the check and the publish. */

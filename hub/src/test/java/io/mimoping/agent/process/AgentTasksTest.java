@@ -123,9 +123,9 @@ class AgentTasksTest {
             assertEquals(agent.published, reports.size());
             assertWholeStream(reports);
 
-            agent.send(new Command.Ack(TASK, 1));
+            agent.send(new Command.Ack(Map.of(TASK, 1L)));
             await("batch 0 to be forgotten", () -> agent.tasks.unacknowledged() == agent.published - 1);
-            agent.send(new Command.Ack(TASK, agent.published));
+            agent.send(new Command.Ack(Map.of(TASK, (long) agent.published)));
             await("the whole stream to be forgotten", () -> agent.tasks.unacknowledged() == 0);
         } finally {
             RabbitMq.ctl("start_app");
@@ -140,7 +140,7 @@ class AgentTasksTest {
             assertWholeStream(agent.drain());
             Thread.sleep(4_000); // a second republish would come within 3 s: the hub still acknowledges nothing
             assertEquals(0, agent.messages(), "published again once, not again and again");
-            agent.send(new Command.Ack(TASK, agent.published));
+            agent.send(new Command.Ack(Map.of(TASK, (long) agent.published)));
             await("the whole stream to be forgotten", () -> agent.tasks.unacknowledged() == 0);
         }
     }

@@ -318,16 +318,19 @@ class DistributedModeTest {
             agent.takeCommands();
             Future<List<JsonNode>> stream = client.submit(() -> run(hub, "{\"from\":[\"" + agent.name
                     + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}"));
-            String taskId = agent.task().taskId();
+            String taskId = agent.task().task().id();
             Report.Batch batch = new Report.Batch(taskId, agent.name, 0, List.of(new Reply("127.0.0.1",
                     InetAddress.getByName("127.0.0.1"), 0, 64, 64, 7, 50_000, Instant.now(), Reply.Kind.FIRST)));
 
             agent.report(batch);
-            assertEquals(new Command.Ack(taskId, 1), agent.commands.poll(2, TimeUnit.SECONDS), "batch 0 acknowledged");
+            assertEquals(new Command.Ack(Map.of(taskId, 1L)), agent.commands.poll(2, TimeUnit.SECONDS),
+                    "batch 0 acknowledged");
             agent.report(batch); // a copy, as after a restart that dropped the acknowledgement
-            assertEquals(new Command.Ack(taskId, 1), agent.commands.poll(2, TimeUnit.SECONDS), "acknowledged again");
-            agent.report(new Report.End(taskId, agent.name, new TaskTotals(1, 1, 0, 0, Duration.ofMillis(5)), 1));
-            assertEquals(new Command.Ack(taskId, 2), agent.commands.poll(2, TimeUnit.SECONDS), "the whole stream");
+            assertEquals(new Command.Ack(Map.of(taskId, 1L)), agent.commands.poll(2, TimeUnit.SECONDS),
+                    "acknowledged again");
+            agent.report(end(taskId, agent.name, 1));
+            assertEquals(new Command.Ack(Map.of(taskId, 2L)), agent.commands.poll(2, TimeUnit.SECONDS),
+                    "the whole stream");
             List<JsonNode> events = stream.get(10, TimeUnit.SECONDS);
             assertEquals(List.of("task", "pkt_recv", "end"), events.stream().map(e -> e.get("type").asText()).toList());
 
@@ -336,6 +339,50 @@ class DistributedModeTest {
             assertTrue(after instanceof Command.Cancel cancel && cancel.taskId().equals(taskId), String.valueOf(after));
             assertNull(agent.commands.poll(300, TimeUnit.MILLISECONDS), "nothing more");
         }
+    }
+
+    /** Acknowledgements of many streams of one agent travel together: one message a tick, not one a stream. */
+    @Test
+    void theHubAcknowledgesAllStreamsOfAnAgentInOneMessage() throws Exception {
+        int tasks = 20;
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0);
+             StandIn agent = new StandIn(hub, agentName("many"));
+             ExecutorService client = Executors.newVirtualThreadPerTaskExecutor()) {
+            agent.takeCommands();
+            List<Future<List<JsonNode>>> streams = new ArrayList<>();
+            for (int i = 0; i < tasks; i++) {
+                streams.add(client.submit(() -> run(hub, "{\"from\":[\"" + agent.name
+                        + "\"],\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":500}")));
+            }
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < tasks; i++) {
+                ids.add(agent.task().task().id());
+            }
+            for (String id : ids) {
+                agent.report(new Report.Batch(id, agent.name, 0, List.of()));
+            }
+            Map<String, Long> acked = new HashMap<>();
+            int messages = 0;
+            while (acked.size() < tasks) {
+                Command command = agent.commands.poll(2, TimeUnit.SECONDS);
+                assertTrue(command instanceof Command.Ack, "an acknowledgement, got " + command + " after " + acked);
+                acked.putAll(((Command.Ack) command).received());
+                messages++;
+            }
+            assertEquals(ids.stream().collect(java.util.stream.Collectors.toMap(id -> id, id -> 1L)), acked);
+            assertTrue(messages <= 4, tasks + " streams acknowledged in " + messages + " messages");
+            for (String id : ids) {
+                agent.report(end(id, agent.name, 0));
+            }
+            for (Future<List<JsonNode>> stream : streams) {
+                assertEquals("end", stream.get(10, TimeUnit.SECONDS).getLast().get("type").asText());
+            }
+        }
+    }
+
+    /** The end of a stream of one batch, with {@code replies} replies to as many probes. */
+    private static Report.End end(String taskId, String agent, int replies) {
+        return new Report.End(taskId, agent, new TaskTotals(replies, replies, 0, 0, Duration.ofMillis(5)), 1);
     }
 
     @Test
