@@ -12,8 +12,7 @@ import io.mimoping.bridge.probe.Reply;
 import io.mimoping.bridge.probe.TargetStats;
 import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.bridge.probe.Timeout;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -29,17 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LoopbackPingTest {
 
-    private static IcmpEngine engine;
-
-    @BeforeAll
-    static void open() {
-        engine = IcmpEngine.open();
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
 
     @Test
     void pingsLoopbackOverBothFamilies() throws Exception {

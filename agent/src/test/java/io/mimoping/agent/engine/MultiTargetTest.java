@@ -8,8 +8,7 @@ import io.mimoping.bridge.probe.Reply;
 import io.mimoping.bridge.probe.TargetStats;
 import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.bridge.probe.Timeout;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -26,17 +25,8 @@ class MultiTargetTest {
 
     private static final String UNRESOLVABLE = "does-not-exist.invalid"; // RFC 6761: never resolves
 
-    private static IcmpEngine engine;
-
-    @BeforeAll
-    static void open() {
-        engine = IcmpEngine.open();
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
 
     @Test
     void fiftyTargetsAtOnceEachGetTheirOwnReplies() throws Exception {

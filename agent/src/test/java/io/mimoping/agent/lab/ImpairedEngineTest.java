@@ -8,7 +8,7 @@ import io.mimoping.bridge.probe.ProbeEvent;
 import io.mimoping.bridge.probe.Reply;
 import io.mimoping.bridge.probe.TargetStats;
 import io.mimoping.bridge.probe.Timeout;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -33,19 +33,14 @@ class ImpairedEngineTest {
 
     private static final long ONE_MS = 1_000_000L;
 
-    private static IcmpEngine engine;
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
 
     @BeforeAll
-    static void openEngine() {
-        engine = IcmpEngine.open();
+    static void engineSendsBothFamilies() {
         for (IcmpFamily family : IcmpFamily.values()) {
             assertTrue(engine.unavailable(family).isEmpty(), () -> engine.unavailable(family).orElseThrow());
         }
-    }
-
-    @AfterAll
-    static void closeEngine() {
-        engine.close();
     }
 
     @Test

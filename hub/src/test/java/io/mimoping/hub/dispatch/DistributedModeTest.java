@@ -16,8 +16,7 @@ import io.mimoping.bridge.wire.Command;
 import io.mimoping.bridge.wire.Report;
 import io.mimoping.bridge.wire.WireCodec;
 import io.mimoping.hub.ws.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -66,18 +65,9 @@ class DistributedModeTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration HEARTBEAT = Duration.ofMillis(1000);
-    private static IcmpEngine engine;
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
     private final HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeAll
-    static void open() {
-        engine = IcmpEngine.open();
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
 
     private static String agentName(String prefix) {
         return prefix + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));

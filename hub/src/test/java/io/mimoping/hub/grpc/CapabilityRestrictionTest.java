@@ -8,7 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.AgentMain;
 import io.mimoping.hub.dispatch.TestHub;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -49,18 +49,13 @@ class CapabilityRestrictionTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration HEARTBEAT = Duration.ofMillis(1000);
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
-    private static IcmpEngine engine;
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
-    static void open() {
-        engine = IcmpEngine.open();
+    static void needsSetpriv() {
         assertTrue(Files.isExecutable(SETPRIV), "this test needs setpriv (util-linux) to drop CAP_NET_RAW");
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
     }
 
     @Test

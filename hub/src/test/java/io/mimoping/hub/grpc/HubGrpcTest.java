@@ -8,8 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.AgentMain;
 import io.mimoping.hub.dispatch.TestHub;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -40,18 +39,9 @@ class HubGrpcTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration HEARTBEAT = Duration.ofMillis(1000);
-    private static IcmpEngine engine;
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
     private final HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeAll
-    static void open() {
-        engine = IcmpEngine.open();
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
 
     static String agentName(String prefix) {
         return prefix + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));

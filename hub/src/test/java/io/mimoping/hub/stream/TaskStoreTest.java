@@ -5,8 +5,7 @@ import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.task.TaskRequest;
 import io.mimoping.hub.task.TaskRequestParser;
 import io.mimoping.hub.task.TaskRunner;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,17 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TaskStoreTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static IcmpEngine engine;
-
-    @BeforeAll
-    static void open() {
-        engine = IcmpEngine.open();
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
 
     private static TaskStore store(StreamLimits limits) {
         return new TaskStore(new TaskRunner(engine, AgentDirectory.NONE, null), limits, Clock.systemUTC());

@@ -2,9 +2,8 @@ package io.mimoping.hub.ws;
 
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.HubLink;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -39,20 +38,9 @@ class HubLinkTest {
     static final Duration WAIT = Duration.ofSeconds(10);
     static final HubLink.Backoff FAST = new HubLink.Backoff(Duration.ofMillis(100), Duration.ofSeconds(1));
 
-    private static IcmpEngine engine;
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
     private final List<AutoCloseable> resources = new ArrayList<>();
-
-    @BeforeAll
-    static void openEngine() {
-        engine = IcmpEngine.open();
-    }
-
-    @AfterAll
-    static void closeEngine() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
 
     @AfterEach
     void closeAll() throws Exception {
