@@ -48,11 +48,11 @@ final class AgentTasks implements AutoCloseable {
      * connection dropping, or the hub has stopped: the unacknowledged ones go out again, once.
      */
     static final Duration REPUBLISH_AFTER = Duration.ofSeconds(5);
-    private final Duration republishAfter;
     private static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
 
     private final String agent;
     private final ProbeEngine engine;
+    private final Duration republishAfter;
     private final ConfirmingPublisher publisher;
     private final Channel channel;
     private final Map<String, RunningTask> running = new ConcurrentHashMap<>();

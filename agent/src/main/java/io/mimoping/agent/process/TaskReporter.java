@@ -149,8 +149,7 @@ final class TaskReporter implements ProbeListener {
      */
     int republishIfWaiting(Duration limit) {
         synchronized (this) {
-            if (unacked.isEmpty() || unacked.firstKey() == republishedFrom
-                    || System.nanoTime() - unacked.firstEntry().getValue().publishedNanos() <= limit.toNanos()) {
+            if (!unacknowledgedFor(limit) || unacked.firstKey() == republishedFrom) {
                 return 0;
             }
             republishedFrom = unacked.firstKey();
