@@ -74,8 +74,7 @@ public final class EventWriter implements EventSink {
                 g.writeNumberField("nbytes", reply.nbytes());
                 g.writeNumberField("id", reply.id());
                 g.writeBooleanField("dup", reply.kind() == Reply.Kind.DUPLICATE);
-                g.writeFieldName("rtt");
-                writeMillis(g, reply.rttNanos());
+                writeMillisField(g, "rtt", reply.rttNanos());
                 g.writeStringField("target", reply.target());
                 g.writeStringField("sent_at", RFC_3339_MICROS.format(reply.sentAt()));
             });
@@ -184,21 +183,16 @@ public final class EventWriter implements EventSink {
             g.writeNumber(ttl);
         }
         g.writeEndArray();
-        g.writeFieldName("min_rtt");
-        writeMillis(g, stats.minNanos());
+        writeMillisField(g, "min_rtt", stats.minNanos());
         g.writeNumberField("avg_rtt", millis(stats.meanNanos()));
-        g.writeFieldName("max_rtt");
-        writeMillis(g, stats.maxNanos());
+        writeMillisField(g, "max_rtt", stats.maxNanos());
         g.writeNumberField("std_dev_rtt", millis(stats.stdDevNanos()));
         g.writeStringField("target", stats.target());
         g.writeNumberField("jitter", millis(stats.jitterNanos()));
         long[] percentiles = stats.percentilesNanos(50, 90, 99);
-        g.writeFieldName("p50");
-        writeMillis(g, percentiles[0]);
-        g.writeFieldName("p90");
-        writeMillis(g, percentiles[1]);
-        g.writeFieldName("p99");
-        writeMillis(g, percentiles[2]);
+        writeMillisField(g, "p50", percentiles[0]);
+        writeMillisField(g, "p90", percentiles[1]);
+        writeMillisField(g, "p99", percentiles[2]);
     }
 
     private interface Fields {
@@ -244,6 +238,11 @@ public final class EventWriter implements EventSink {
         } else {
             g.writeStringField("ip_addr", AddressText.of(address));
         }
+    }
+
+    private static void writeMillisField(JsonGenerator g, String name, long nanos) throws IOException {
+        g.writeFieldName(name);
+        writeMillis(g, nanos);
     }
 
     /**
