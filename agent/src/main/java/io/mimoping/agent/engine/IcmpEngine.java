@@ -129,6 +129,11 @@ public final class IcmpEngine implements ProbeEngine {
         return new IcmpEngine(EngineClock.SYSTEM, shards);
     }
 
+    /** Opens the engine on these clocks, which every loop shares: for tests that change how time runs. */
+    static IcmpEngine open(EngineClock clock, int shards) {
+        return new IcmpEngine(clock, shards);
+    }
+
     /**
      * A shard's sockets for one family. Raw: a send socket that reads nothing (so our own requests are
      * never queued for us) and stamps transmits, and a receive socket with a BPF filter on the shard's

@@ -29,7 +29,9 @@ import java.util.logging.Logger;
  *
  * <p>Replies are read before deadlines fire, and only deadlines passed before the read fire; a reply is
  * judged in time or late by its kernel timestamps (RX - TX against the timeout), so a reply that
- * arrived in time counts even when this thread ran late.
+ * arrived in time counts even when this thread ran late. The same stamps close the late window: a reply
+ * that arrived twice the timeout or more after its probe left is ignored, even if this thread, running late,
+ * still remembers the probe.
  */
 final class Shard implements AutoCloseable {
 
@@ -509,6 +511,10 @@ final class Shard implements AutoCloseable {
             if (part.finished[target]) {
                 return;
             }
+        }
+        if (rtt >= 2 * part.timeoutNanos) {
+            // Past the late window by the kernel's stamp: the probe is forgotten then, whenever its slot is freed.
+            return;
         }
         Reply.Kind kind = slots.accept(slot);
         if (kind == null) {
