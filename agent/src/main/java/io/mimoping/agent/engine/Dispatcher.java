@@ -100,7 +100,7 @@ final class Dispatcher {
     void close() {
         running = false;
         LockSupport.unpark(thread);
-        Shard.joinUninterruptibly(thread);
+        Threads.joinUninterruptibly(thread);
     }
 
     private void run() {

@@ -207,7 +207,7 @@ final class Shard implements AutoCloseable {
     public void close() {
         running = false;
         poller.wakeup();
-        joinUninterruptibly(thread);
+        Threads.joinUninterruptibly(thread);
         poller.close();
         for (Channel channel : channels) {
             if (channel != null) {
@@ -616,21 +616,6 @@ final class Shard implements AutoCloseable {
             for (var family : part.families) {
                 channels[family.ordinal()].targets--;
             }
-        }
-    }
-
-    /** Waits for a thread to end even if interrupted meanwhile, then restores the interrupt flag. */
-    static void joinUninterruptibly(Thread thread) {
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }

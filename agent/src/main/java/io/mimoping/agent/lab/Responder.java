@@ -1,5 +1,6 @@
 package io.mimoping.agent.lab;
 
+import io.mimoping.agent.engine.Threads;
 import io.mimoping.agent.icmp.IcmpEcho;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.icmp.IcmpSocket;
@@ -167,17 +168,7 @@ final class Responder implements AutoCloseable {
     public void close() {
         running = false;
         poller.wakeup();
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinUninterruptibly(thread);
         poller.close();
         if (failure != null) {
             throw new IllegalStateException("the responder in " + namespace + " failed", failure);

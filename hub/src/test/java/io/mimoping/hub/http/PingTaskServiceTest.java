@@ -11,6 +11,7 @@ import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.testing.junit5.ServerTest;
 import io.helidon.webserver.testing.junit5.SetUpServer;
 import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.agent.engine.Threads;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.icmp.IcmpSocket;
 import io.mimoping.agent.icmp.Poller;
@@ -494,19 +495,9 @@ class PingTaskServiceTest {
         public void close() {
             running = false;
             poller.wakeup();
-            boolean interrupted = false;
-            while (thread.isAlive()) {
-                try {
-                    thread.join();
-                } catch (InterruptedException e) {
-                    interrupted = true; // the socket is the watch thread's until it ends
-                }
-            }
+            Threads.joinUninterruptibly(thread);
             poller.close();
             socket.close();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 }
