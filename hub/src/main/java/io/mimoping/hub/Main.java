@@ -93,7 +93,7 @@ public final class Main {
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
-        TaskStore tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
+        HubTasks tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
                 onBroker == null ? AgentDirectory.NONE
                         : name -> Optional.of(onBroker.agent(name, agents.find(name).isPresent())),
                 options.streams(), observation.clients()),
@@ -113,7 +113,7 @@ public final class Main {
         } catch (IllegalStateException e) {
             System.err.println("mimoping hub: cannot listen on " + new HostPort(options.host(), options.port()) + " (--"
                     + HubOptions.ADDR.name() + "): " + e.getMessage());
-            tasks.close();
+            tasks.stop();
             agents.close();
             closeBehindServer.run();
             System.exit(1);
@@ -122,7 +122,7 @@ public final class Main {
         ServiceLoop service = new ServiceLoop(notifier, () -> observation.health(server)).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.stopping("stopping: " + observation.streams() + " client stream(s) end");
-            tasks.close(); // first: the background tasks' stream clients get their cancelled error and end
+            tasks.stop(); // first: every task's stream client gets its cancelled error and end
             agents.close();
             server.stop();
             closeBehindServer.run();
@@ -133,10 +133,9 @@ public final class Main {
     /**
      * Routes and handlers of the hub; tests set up their servers with it too.
      *
-     * @return the background tasks ({@code POST /tasks}); the server closes them when it stops, and the caller
-     *         may close them before, so that their stream clients see them end
+     * @return the hub's tasks; stop them before the server stops, so that their stream clients see them end
      */
-    public static TaskStore setup(WebServerConfig.Builder server, HubSetup hub) {
+    public static HubTasks setup(WebServerConfig.Builder server, HubSetup hub) {
         return setup(server, hub, routing -> { });
     }
 
@@ -144,9 +143,9 @@ public final class Main {
      * Routes and handlers of the hub, plus {@code more} routes (the operator's: metrics, health), all on
      * one routing.
      *
-     * @return the background tasks, as {@link #setup(WebServerConfig.Builder, HubSetup)} returns them
+     * @return the hub's tasks, as {@link #setup(WebServerConfig.Builder, HubSetup)} returns them
      */
-    public static TaskStore setup(WebServerConfig.Builder server, HubSetup hub, Consumer<HttpRouting.Builder> more) {
+    public static HubTasks setup(WebServerConfig.Builder server, HubSetup hub, Consumer<HttpRouting.Builder> more) {
         AgentControls controls = AgentControls.watch(hub.agents());
         AgentDirectory directory = controls.directory(hub.directory());
         // Streams to a client socket (/ping-task, gRPC) send keep-alives to notice a client gone; background
@@ -166,7 +165,7 @@ public final class Main {
         });
         server.addRouting(TaskSocket.routing(AgentEndpoint.routing(hub.agents()), tasks, hub.clients()));
         HubService.register(server, runner, hub.agents(), controls, hub.clients());
-        return tasks;
+        return new HubTasks(tasks, runner);
     }
 
     /** A broker URL without its password, for logs. */

@@ -39,6 +39,8 @@ import java.util.logging.Logger;
  */
 public final class TaskStore implements AutoCloseable {
 
+    /** The reason in the {@code cancelled} error of each task a stopping hub ends. */
+    public static final String STOPPING = "the hub is stopping";
     private static final Logger LOG = Logger.getLogger(TaskStore.class.getName());
 
     private final TaskRunner runner;
@@ -159,7 +161,7 @@ public final class TaskStore implements AutoCloseable {
     /** Cancels every running task, waits up to 2 s for their {@code end} (their stream clients read it), stops the timer. */
     @Override
     public void close() {
-        tasks.values().forEach(t -> t.cancel("the hub is stopping"));
+        tasks.values().forEach(t -> t.cancel(STOPPING));
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
         try {
             for (StreamedTask task : tasks.values()) {

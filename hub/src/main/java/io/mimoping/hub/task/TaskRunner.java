@@ -35,6 +35,10 @@ public final class TaskRunner {
     private final ProbeEngine engine;
     private final AgentDirectory agents;
     private final Duration keepAlive;
+    /** The cancellations of the tasks running now; its monitor guards it and {@link #stopping}, and hears each end. */
+    private final Set<Cancellation> live = new HashSet<>();
+    /** Why every task is stopped, once {@link #cancelAll} was called: tasks that start later stop at once. */
+    private String stopping;
 
     /**
      * @param engine    the hub's own probe engine
@@ -106,8 +110,52 @@ public final class TaskRunner {
         return run(taskId, request, out, new Cancellation());
     }
 
-    /** Runs the task to its end, or until {@code cancellation} stops it, and returns how it ended. */
+    /** Runs the task to its end, or until {@code cancellation} (or {@link #cancelAll}) stops it; returns how it ended. */
     public TaskResult run(String taskId, TaskRequest request, EventSink out, Cancellation cancellation) {
+        synchronized (live) {
+            live.add(cancellation);
+            if (stopping != null) {
+                cancellation.cancel(stopping);
+            }
+        }
+        try {
+            return runFollowed(taskId, request, out, cancellation);
+        } finally {
+            synchronized (live) {
+                live.remove(cancellation);
+                live.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Cancels every task running now, as their {@link Cancellation} would: each stream gets its {@code cancelled}
+     * error and {@code end}. A task started after this is cancelled at once.
+     */
+    public void cancelAll(String reason) {
+        synchronized (live) {
+            stopping = reason;
+            live.forEach(c -> c.cancel(reason));
+        }
+    }
+
+    /**
+     * Waits up to {@code wait} until no task runs: after {@link #cancelAll}, until each stream has been written
+     * to its end.
+     *
+     * @return whether none runs
+     */
+    public boolean awaitNone(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        synchronized (live) {
+            for (long left = wait.toNanos(); !live.isEmpty() && left > 0; left = deadline - System.nanoTime()) {
+                TimeUnit.NANOSECONDS.timedWait(live, left);
+            }
+            return live.isEmpty();
+        }
+    }
+
+    private TaskResult runFollowed(String taskId, TaskRequest request, EventSink out, Cancellation cancellation) {
         long started = System.nanoTime();
         out.task(request);
         PingTask task = request.toPingTask(taskId);
