@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.hub.event.EventSink;
 import io.mimoping.hub.event.EventWriter;
 import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.task.InvalidRequestException;
@@ -30,7 +31,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code mimoping ping}: one-shot pings from this host, printing the API's NDJSON events on stdout.
+ * {@code mimoping ping}: one-shot pings from this host, printing the API's NDJSON events on stdout, or with
+ * {@code -o text} fping's lines ({@link TextSink}).
  * Exit status as fping's: 0 every target answered, 1 some did not, 2 usage error; and 4 when this
  * process may not send ICMP at all.
  */
@@ -42,20 +44,26 @@ public final class PingCommand {
     static final int NO_PERMISSION = 4;
 
     static final String USAGE = """
-            usage: mimoping ping [-c COUNT] [-i MS] [-W MS] [-s BYTES] [-f FILE] TARGET...
+            usage: mimoping ping [-c COUNT] [-i MS] [-W MS] [-s BYTES] [-f FILE] [-o ndjson|text] TARGET...
               -c COUNT   probes per target (default 3)
               -i MS      interval between probes to the same target, in ms (default 1000)
               -W MS      timeout of each probe, in ms (default 10000)
               -s BYTES   ICMP payload size (default 56)
               -f FILE    read targets from FILE, one per line ('-' reads stdin; '#' starts a comment)
+              -o FORMAT  ndjson (default): one JSON event per line, the format of POST /ping-task;
+                         text: fping's lines, a summary per target on stderr at the end
               -h         this text
-            Prints one JSON event per line (the format of POST /ping-task). Exit status: 0 every target
-            answered, 1 some target did not, 2 usage error, 4 no permission to send ICMP.""";
+            Exit status: 0 every target answered, 1 some target did not, 2 usage error, 4 no permission
+            to send ICMP.""";
 
     /** Option letters and the request field each sets. */
     private static final Map<String, String> FIELDS = Map.of("-c", "count", "-i", "interval", "-W", "timeout", "-s", "size");
 
     private PingCommand() {
+    }
+
+    /** What the command line asks for: the task, and how its events are printed. */
+    private record Invocation(TaskRequest request, boolean text) {
     }
 
     public static void main(String[] args) {
@@ -66,9 +74,9 @@ public final class PingCommand {
     }
 
     static int run(String[] args, InputStream stdin, OutputStream out, PrintStream err) {
-        TaskRequest request;
+        Invocation invocation;
         try {
-            request = parse(args, stdin);
+            invocation = parse(args, stdin);
         } catch (UsageException e) {
             err.println("mimoping ping: " + e.getMessage());
             err.println(USAGE);
@@ -83,7 +91,9 @@ public final class PingCommand {
                 return NO_PERMISSION;
             }
             String taskId = HexFormat.of().toHexDigits(new SecureRandom().nextLong());
-            TaskResult result = new TaskRunner(engine, AgentDirectory.NONE, null).run(taskId, request, new EventWriter(out, taskId));
+            EventSink sink = invocation.text() ? new TextSink(new PrintStream(out, false, StandardCharsets.UTF_8), err)
+                    : new EventWriter(out, taskId);
+            TaskResult result = new TaskRunner(engine, AgentDirectory.NONE, null).run(taskId, invocation.request(), sink);
             for (String target : result.unanswered()) {
                 err.println("mimoping ping: no reply from " + target);
             }
@@ -91,11 +101,12 @@ public final class PingCommand {
         }
     }
 
-    private static TaskRequest parse(String[] args, InputStream stdin) {
+    private static Invocation parse(String[] args, InputStream stdin) {
         JsonMapper json = JsonMapper.builder().build();
         ObjectNode body = json.createObjectNode();
         ArrayNode targets = body.putArray("targets");
         boolean options = true;
+        boolean text = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (options && arg.equals("--")) {
@@ -106,6 +117,12 @@ public final class PingCommand {
                 body.put(FIELDS.get(arg), number(arg, value(args, i++)));
             } else if (options && arg.equals("-f")) {
                 readTargets(value(args, i++), stdin).forEach(targets::add);
+            } else if (options && arg.equals("-o")) {
+                text = switch (value(args, i++)) {
+                    case "text" -> true;
+                    case "ndjson" -> false;
+                    default -> throw new UsageException("-o must be ndjson or text, got '" + args[i] + "'");
+                };
             } else if (options && arg.startsWith("-") && arg.length() > 1) {
                 throw new UsageException("unknown option '" + arg + "'");
             } else {
@@ -116,7 +133,7 @@ public final class PingCommand {
             throw new UsageException("no target given");
         }
         try {
-            return new TaskRequestParser().parse(json.writeValueAsBytes(body));
+            return new Invocation(new TaskRequestParser().parse(json.writeValueAsBytes(body)), text);
         } catch (InvalidRequestException e) {
             String option = FIELDS.entrySet().stream().filter(f -> f.getValue().equals(e.field()))
                     .map(Map.Entry::getKey).findFirst().orElse(e.field());

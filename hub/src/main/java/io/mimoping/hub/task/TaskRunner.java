@@ -250,7 +250,7 @@ public final class TaskRunner {
     }
 
     /** How a (pinging side, target) pair is named to people: the target alone for the hub itself. */
-    private static String name(String from, String target) {
+    public static String name(String from, String target) {
         return from.equals(TaskRequest.HUB) ? target : from + "/" + target;
     }
 

@@ -2,6 +2,9 @@ package io.mimoping.hub.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.mimoping.agent.icmp.IcmpFamily;
+import io.mimoping.agent.lab.Behaviour;
+import io.mimoping.agent.lab.ImpairmentLab;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,12 +16,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -117,7 +124,47 @@ class PingCommandTest {
                 argumentSet("unknown long option", new String[]{"--count=3", "127.0.0.1"}, "--count=3"),
                 argumentSet("bad target", new String[]{"127.0.0.1", "a b"}, "a b"),
                 argumentSet("duplicate target", new String[]{"127.0.0.1", "127.0.0.1"}, "127.0.0.1"),
-                argumentSet("missing file", new String[]{"-f", "/nonexistent/targets.txt"}, "/nonexistent/targets.txt"));
+                argumentSet("missing file", new String[]{"-f", "/nonexistent/targets.txt"}, "/nonexistent/targets.txt"),
+                argumentSet("unknown format", new String[]{"-o", "csv", "127.0.0.1"}, "csv"));
+    }
+
+    /**
+     * {@code -o text} prints fping's {@code -c} lines: each reply and timeout as it comes with the running average
+     * and loss, the summary per target on stderr at the end. One lab target answers every probe but the second,
+     * whose reply never comes (its timeout, 100 ms, passes before the next probe leaves, 300 ms after it).
+     */
+    @Test
+    void textOutputReadsAsFpings() {
+        try (ImpairmentLab lab = ImpairmentLab.open(1)) {
+            InetAddress target = lab.target(IcmpFamily.V4, 0);
+            lab.behave(target, new Behaviour.Select(Set.of(1), new Behaviour.BlackHole(), Behaviour.echo()));
+            String name = target.getHostAddress();
+            Run run = run("-o", "text", "-c", "3", "-i", "300", "-W", "100", name, "127.0.0.1");
+            assertEquals(0, run.status(), "every target answered, if not every probe; stderr: " + run.err());
+
+            String rtt = "(\\d+\\.\\d{3})";
+            List<String> lab0 = run.out().lines().filter(l -> l.startsWith(name + " :")).toList();
+            assertEquals(3, lab0.size(), run.out());
+            Matcher first = Pattern.compile(Pattern.quote(name) + " : \\[0\\], 64 bytes, " + rtt + " ms \\(" + rtt
+                    + " avg, 0% loss\\)").matcher(lab0.get(0));
+            assertTrue(first.matches(), lab0.get(0));
+            assertEquals(first.group(1), first.group(2), "the average of one RTT is that RTT");
+            assertTrue(lab0.get(1).matches(Pattern.quote(name) + " : \\[1\\], timed out \\(" + rtt + " avg, 50% loss\\)"),
+                    lab0.get(1));
+            assertTrue(lab0.get(2).matches(Pattern.quote(name) + " : \\[2\\], 64 bytes, " + rtt + " ms \\(" + rtt
+                    + " avg, 33% loss\\)"), lab0.get(2));
+            assertEquals(3, run.out().lines().filter(l -> l.startsWith("127.0.0.1 : [")).count(), run.out());
+
+            List<String> summaries = run.err().lines().filter(l -> l.contains("xmt/rcv/%loss")).toList();
+            assertEquals(2, summaries.size(), run.err());
+            // in the order the targets were given, whichever finished first
+            assertTrue(summaries.getFirst().matches(Pattern.quote(name) + " : xmt/rcv/%loss = 3/2/33%, min/avg/max = "
+                    + rtt + "/" + rtt + "/" + rtt), summaries.getFirst());
+            assertTrue(summaries.getLast().startsWith("127.0.0.1 : xmt/rcv/%loss = 3/3/0%, min/avg/max = "),
+                    summaries.getLast());
+            assertEquals(List.of(), run.err().lines().filter(l -> !l.isEmpty() && !summaries.contains(l)).toList(),
+                    "nothing but the summaries on stderr");
+        }
     }
 
     @ParameterizedTest
