@@ -62,6 +62,10 @@ final class AgentTasks implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("mimoping-report-sweeper").factory());
     private final RecentKeys seen = new RecentKeys(REMEMBERED);
     private String consumerTag;
+    /** Whether this process took commands from the queue: only then may it delete it when it stops. */
+    private boolean consumed;
+    /** Set by {@link #stopTaking}: no consumer starts again. */
+    private boolean stopped;
 
     AgentTasks(String agent, ProbeEngine engine, Broker broker) {
         this(agent, engine, broker, REPUBLISH_AFTER);
@@ -85,7 +89,7 @@ final class AgentTasks implements AutoCloseable {
 
     /** Declares this agent's queue and starts taking commands from it. Call once registered. */
     synchronized void start() {
-        if (consumerTag != null) {
+        if (consumerTag != null || stopped) {
             return;
         }
         try {
@@ -98,20 +102,46 @@ final class AgentTasks implements AutoCloseable {
                             handle(properties, body);
                             channel.basicAck(envelope.getDeliveryTag(), false);
                         }
+
+                        @Override
+                        public void handleCancel(String tag) {
+                            // The broker ended the consumer: the queue was deleted (by an operator, or another
+                            // process of the same name). Without it no task reaches this agent: declare it again.
+                            LOG.warning(() -> "the queue " + Topology.agentQueue(agent) + " was deleted under agent "
+                                    + agent + "; declaring it again");
+                            Thread.ofVirtual().name("mimoping-queue-again").start(() -> takeAgain(tag));
+                        }
                     });
+            consumed = true;
         } catch (IOException e) {
             throw new BrokerException("cannot consume from " + Topology.agentQueue(agent) + ": " + e.getMessage(), e);
         }
         LOG.info(() -> "agent " + agent + " takes tasks from " + Topology.agentQueue(agent));
     }
 
+    /** The broker cancelled consumer {@code tag}: takes commands again, unless this agent stopped taking them. */
+    private synchronized void takeAgain(String tag) {
+        if (!tag.equals(consumerTag) || !channel.isOpen()) {
+            return;
+        }
+        consumerTag = null;
+        try {
+            start();
+        } catch (BrokerException e) {
+            LOG.log(Level.WARNING, e, () -> "agent " + agent + " cannot take tasks again");
+        }
+    }
+
     /** Takes no further command from the queue (the queue stays until {@link #close()}). */
     synchronized void stopTaking() {
+        stopped = true;
         if (consumerTag == null || !channel.isOpen()) {
             return;
         }
+        String tag = consumerTag;
+        consumerTag = null;
         try {
-            channel.basicCancel(consumerTag);
+            channel.basicCancel(tag);
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "cancelling the command consumer failed", e);
         }
@@ -233,11 +263,18 @@ final class AgentTasks implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stopTaking();
         try {
             if (channel.isOpen()) {
-                // A clean stop takes the queue along; after a crash it expires (Topology.QUEUE_EXPIRY_MS).
-                channel.queueDelete(Topology.agentQueue(agent));
-                channel.close();
+                // A clean stop takes the queue along; after a crash it expires (Topology.QUEUE_EXPIRY_MS). Not the
+                // queue of another process of this name, live while this one was refused: not if this one never
+                // took from it, nor while another consumer does (the broker then refuses and closes the channel).
+                if (consumed) {
+                    channel.queueDelete(Topology.agentQueue(agent), true, false);
+                }
+                if (channel.isOpen()) {
+                    channel.close();
+                }
             }
         } catch (IOException | TimeoutException | RuntimeException e) {
             LOG.log(Level.FINE, "closing the command channel failed", e);

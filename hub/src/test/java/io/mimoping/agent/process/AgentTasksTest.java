@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -178,6 +179,60 @@ class AgentTasksTest {
         assertEquals(2 * COUNT, outcomes.size(), outcomes.toString());
         outcomes.forEach((probe, n) -> assertEquals(1, n, "outcomes of " + probe));
         assertEquals(2 * COUNT, end.totals().sent());
+    }
+
+    /**
+     * The agent's queue belongs to the process that takes from it: another process of the same name (refused by
+     * its hub as a duplicate, or serving another hub) leaves it alone when it stops, and if the queue is deleted
+     * all the same, its agent declares it again and goes on taking tasks.
+     */
+    @Test
+    void theQueueStaysWithTheProcessThatTakesFromIt() throws Exception {
+        String agent = "queue-owner-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        String queue = Topology.agentQueue(agent);
+        try (IcmpEngine engine = IcmpEngine.open();
+             Broker live = Broker.connect(TestHub.BROKER_URL, "mimoping-test-live-" + agent);
+             Broker other = Broker.connect(TestHub.BROKER_URL, "mimoping-test-other-" + agent);
+             Broker admin = Broker.connect(TestHub.BROKER_URL, "mimoping-test-admin-" + agent)) {
+            Channel look = admin.connection().createChannel();
+            AgentTasks tasks = new AgentTasks(agent, engine, live);
+            try {
+                tasks.start();
+                assertEquals(1, consumers(admin, queue), "the live agent takes from its queue");
+
+                new AgentTasks(agent, engine, other).close(); // refused at registration: it never took a task
+                assertEquals(1, consumers(admin, queue), "a refused twin left the queue alone");
+                AgentTasks twin = new AgentTasks(agent, engine, other);
+                twin.start(); // a twin registered at another hub takes from the same queue
+                twin.close();
+                assertEquals(1, consumers(admin, queue), "a twin that took from the queue left it to the live agent");
+
+                look.queueDelete(queue);
+                await("the agent to declare its deleted queue again and take from it",
+                        () -> consumers(admin, queue) == 1);
+            } finally {
+                tasks.close();
+            }
+            assertEquals(-1, consumers(admin, queue), "a clean stop takes the queue along");
+        }
+    }
+
+    /** Consumers of the queue, -1 if there is no such queue. */
+    private static int consumers(Broker broker, String queue) {
+        try {
+            Channel channel = broker.connection().createChannel();
+            try {
+                return channel.queueDeclarePassive(queue).getConsumerCount();
+            } finally {
+                if (channel.isOpen()) {
+                    channel.close();
+                }
+            }
+        } catch (IOException e) {
+            return -1; // NOT_FOUND closes the channel
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
