@@ -15,33 +15,49 @@ import io.mimoping.hub.task.TaskResult;
 import io.mimoping.hub.task.TaskRunner;
 
 import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code mimoping ping}: one-shot pings from this host, printing the API's NDJSON events on stdout, or with
  * {@code -o text} fping's lines ({@link TextSink}).
- * Exit status as fping's: 0 every target answered, 1 some did not, 2 usage error; and 4 when this
- * process may not send ICMP at all.
+ * Exit status as fping's: 0 every target answered, 1 some did not, 2 some name did not resolve, 3 usage error,
+ * 4 this process may not send ICMP at all. Interrupted (Ctrl-C), it ends the task as a client's cancel would and
+ * prints what it has: the {@code cancelled} error and the {@code end}, or with {@code -o text} the summaries. When
+ * its output is closed ({@code | head}) it stops at once.
  */
 public final class PingCommand {
 
     static final int ALL_ANSWERED = 0;
     static final int SOME_UNANSWERED = 1;
-    static final int USAGE_ERROR = 2;
+    static final int NOT_FOUND = 2;
+    static final int USAGE_ERROR = 3;
     static final int NO_PERMISSION = 4;
+    /** Its output was closed: the status of a process a SIGPIPE ended, as fping's would be. */
+    static final int OUTPUT_CLOSED = 141;
+    /** How long an interrupted command waits for the task to end and its last lines to be written. */
+    private static final Duration INTERRUPT_WAIT = Duration.ofSeconds(2);
 
     static final String USAGE = """
             usage: mimoping ping [-c COUNT] [-i MS] [-W MS] [-s BYTES] [-f FILE] [-o ndjson|text] TARGET...
@@ -53,11 +69,13 @@ public final class PingCommand {
               -o FORMAT  ndjson (default): one JSON event per line, the format of POST /ping-task;
                          text: fping's lines, a summary per target on stderr at the end
               -h         this text
-            Exit status: 0 every target answered, 1 some target did not, 2 usage error, 4 no permission
-            to send ICMP.""";
+            Option values may be attached (-c5). Exit status: 0 every target answered, 1 some target did
+            not, 2 some name did not resolve, 3 usage error, 4 no permission to send ICMP.""";
 
     /** Option letters and the request field each sets. */
     private static final Map<String, String> FIELDS = Map.of("-c", "count", "-i", "interval", "-W", "timeout", "-s", "size");
+    /** The options that take a value, which may also be attached to them ({@code -c5}). */
+    private static final Set<String> WITH_VALUE = Set.of("-c", "-i", "-W", "-s", "-f", "-o");
 
     private PingCommand() {
     }
@@ -66,14 +84,36 @@ public final class PingCommand {
     private record Invocation(TaskRequest request, boolean text) {
     }
 
-    public static void main(String[] args) {
-        PrintStream out = new PrintStream(new BufferedOutputStream(System.out), false, StandardCharsets.UTF_8);
-        int status = run(args, System.in, out, System.err);
-        out.flush();
+    public static void main(String[] args) throws IOException {
+        // Not System.out: a PrintStream swallows the error of a closed pipe, and the task would run on unread.
+        OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
+        TaskRunner.Cancellation cancellation = new TaskRunner.Cancellation();
+        CountDownLatch written = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            cancellation.cancel("interrupted");
+            try {
+                written.await(INTERRUPT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "mimoping-ping-interrupted"));
+        int status = run(args, System.in, out, System.err, cancellation);
+        try {
+            out.flush();
+        } catch (IOException e) {
+            status = OUTPUT_CLOSED;
+        }
+        written.countDown();
         System.exit(status);
     }
 
     static int run(String[] args, InputStream stdin, OutputStream out, PrintStream err) {
+        return run(args, stdin, out, err, new TaskRunner.Cancellation());
+    }
+
+    /** Runs the command; {@code cancellation} ends its task early, as an interrupt does. */
+    static int run(String[] args, InputStream stdin, OutputStream out, PrintStream err,
+                   TaskRunner.Cancellation cancellation) {
         Invocation invocation;
         try {
             invocation = parse(args, stdin);
@@ -93,9 +133,21 @@ public final class PingCommand {
             String taskId = HexFormat.of().toHexDigits(new SecureRandom().nextLong());
             EventSink sink = invocation.text() ? new TextSink(new PrintStream(out, false, StandardCharsets.UTF_8), err)
                     : new EventWriter(out, taskId);
-            TaskResult result = new TaskRunner(engine, AgentDirectory.NONE, null).run(taskId, invocation.request(), sink);
+            TaskResult result;
+            try {
+                result = new TaskRunner(engine, AgentDirectory.NONE, null).run(taskId, invocation.request(), sink,
+                        cancellation);
+            } catch (UncheckedIOException e) {
+                return OUTPUT_CLOSED; // the task stopped at every side
+            }
+            for (String target : result.unresolved()) {
+                err.println("mimoping ping: " + target + ": the name did not resolve");
+            }
             for (String target : result.unanswered()) {
                 err.println("mimoping ping: no reply from " + target);
+            }
+            if (!result.unresolved().isEmpty()) {
+                return NOT_FOUND;
             }
             return result.unanswered().isEmpty() ? ALL_ANSWERED : SOME_UNANSWERED;
         }
@@ -107,6 +159,7 @@ public final class PingCommand {
         ArrayNode targets = body.putArray("targets");
         boolean options = true;
         boolean text = false;
+        args = detached(args);
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (options && arg.equals("--")) {
@@ -143,6 +196,22 @@ public final class PingCommand {
         }
     }
 
+    /** The arguments with each attached option value ({@code -c5}) as an argument of its own ({@code -c 5}). */
+    private static String[] detached(String[] args) {
+        List<String> split = new ArrayList<>();
+        boolean options = true;
+        for (String arg : args) {
+            options &= !arg.equals("--");
+            if (options && arg.length() > 2 && WITH_VALUE.contains(arg.substring(0, 2))) {
+                split.add(arg.substring(0, 2));
+                split.add(arg.substring(2));
+            } else {
+                split.add(arg);
+            }
+        }
+        return split.toArray(String[]::new);
+    }
+
     private static String value(String[] args, int i) {
         if (i + 1 >= args.length) {
             throw new UsageException(args[i] + " needs a value");
@@ -172,8 +241,12 @@ public final class PingCommand {
                 }
             }
             return targets;
+        } catch (NoSuchFileException e) {
+            throw new UsageException("-f: cannot read '" + file + "': no such file");
+        } catch (AccessDeniedException e) {
+            throw new UsageException("-f: cannot read '" + file + "': permission denied");
         } catch (IOException e) {
-            throw new UsageException("-f: cannot read '" + file + "': " + e.getMessage());
+            throw new UsageException("-f: cannot read '" + file + "': " + e);
         }
     }
 

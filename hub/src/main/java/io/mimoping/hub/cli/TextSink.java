@@ -10,7 +10,9 @@ import io.mimoping.hub.event.EventSink;
 import io.mimoping.hub.task.TaskRequest;
 import io.mimoping.hub.task.TaskRunner;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,6 +51,15 @@ final class TextSink implements EventSink {
         long answered;
         long timedOut;
         long rttSum;
+        long rttMin = Long.MAX_VALUE;
+        long rttMax;
+
+        void answered(long rttNanos) {
+            answered++;
+            rttSum += rttNanos;
+            rttMin = Math.min(rttMin, rttNanos);
+            rttMax = Math.max(rttMax, rttNanos);
+        }
 
         String soFar() {
             long outcomes = answered + timedOut;
@@ -73,8 +84,7 @@ final class TextSink implements EventSink {
         switch (event) {
             case Reply reply when reply.kind() == Reply.Kind.FIRST -> {
                 Running target = running.computeIfAbsent(name, n -> new Running());
-                target.answered++;
-                target.rttSum += reply.rttNanos();
+                target.answered(reply.rttNanos());
                 line(name + " : [" + reply.seq() + "], " + reply.nbytes() + " bytes, " + millis(reply.rttNanos())
                         + " ms " + target.soFar());
             }
@@ -86,10 +96,8 @@ final class TextSink implements EventSink {
                 line(name + " : [" + timeout.seq() + "], timed out " + target.soFar());
             }
             case ProbeError error -> error(name, error);
-            case TargetStats stats -> summaries.put(name, name + " : xmt/rcv/%loss = " + stats.sent() + "/" + stats.received()
-                    + "/" + Math.round(stats.lossPercent()) + "%" + (stats.received() == 0 ? ""
-                    : ", min/avg/max = " + millis(stats.minNanos()) + "/" + millis(stats.meanNanos()) + "/"
-                    + millis(stats.maxNanos())));
+            case TargetStats stats -> summaries.put(name, summary(name, stats.sent(), stats.received(),
+                    stats.minNanos(), stats.meanNanos(), stats.maxNanos()));
         }
     }
 
@@ -103,9 +111,16 @@ final class TextSink implements EventSink {
                 + (error.seq().isPresent() ? " for [" + error.seq().getAsLong() + "]" : "") + ": " + error.message());
     }
 
+    /**
+     * The summaries, in the request's order; a target stopped before it finished (the task was cancelled) is summed
+     * up from the outcomes it had, as fping does when interrupted.
+     */
     @Override
     public void end(TaskTotals totals) {
         out.flush();
+        running.forEach((name, target) -> summaries.computeIfAbsent(name, n -> summary(n,
+                target.answered + target.timedOut, target.answered, target.rttMin,
+                target.answered == 0 ? 0 : (double) target.rttSum / target.answered, target.rttMax)));
         if (!summaries.isEmpty()) {
             err.println();
             order.stream().filter(summaries::containsKey).map(summaries::get).forEach(err::println);
@@ -113,14 +128,23 @@ final class TextSink implements EventSink {
         err.flush();
     }
 
+    private static String summary(String name, long sent, long received, long min, double mean, long max) {
+        return name + " : xmt/rcv/%loss = " + sent + "/" + received + "/"
+                + (sent == 0 ? 0 : Math.round(100.0 * (sent - received) / sent)) + "%"
+                + (received == 0 ? "" : ", min/avg/max = " + millis(min) + "/" + millis(mean) + "/" + millis(max));
+    }
+
     @Override
     public void keepAlive() {
         // a terminal needs none
     }
 
+    /** Writes a line and flushes it; throws if the output was closed, which stops the task. */
     private void line(String text) {
         out.println(text);
-        out.flush();
+        if (out.checkError()) {
+            throw new UncheckedIOException(new IOException("standard output closed"));
+        }
     }
 
     /** What a line is about: the (pinging side, target) pair; the side alone, or null, for an error about no target. */

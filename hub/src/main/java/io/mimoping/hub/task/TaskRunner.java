@@ -7,7 +7,7 @@ import io.mimoping.bridge.probe.PingTask;
 import io.mimoping.bridge.probe.ProbeError;
 import io.mimoping.bridge.probe.ProbeEvent;
 import io.mimoping.bridge.probe.ProbeListener;
-import io.mimoping.bridge.probe.TargetStats;
+import io.mimoping.bridge.probe.Reply;
 import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.hub.event.EventSink;
 
@@ -185,16 +185,18 @@ public final class TaskRunner {
             }));
         }
         List<String> unanswered = new ArrayList<>();
-        TaskTotals totals = collect(taskId, request, queue, running, out, unanswered);
+        List<String> unresolved = new ArrayList<>();
+        TaskTotals totals = collect(taskId, request, queue, running, out, unanswered, unresolved);
         TaskTotals all = new TaskTotals(totals.sent(), totals.received(), totals.timeouts(),
                 totals.errors() + hubErrors, Duration.ofNanos(System.nanoTime() - started));
         out.end(all);
-        return new TaskResult(all, unanswered);
+        return new TaskResult(all, unanswered, unresolved);
     }
 
     private TaskTotals collect(String taskId, TaskRequest request, BlockingQueue<Item> queue, List<RunningTask> running,
-                               EventSink out, List<String> unanswered) {
+                               EventSink out, List<String> unanswered, List<String> unresolved) {
         Set<String> answered = new HashSet<>();
+        Set<String> notFound = new HashSet<>();
         long sent = 0;
         long received = 0;
         long timeouts = 0;
@@ -204,8 +206,12 @@ public final class TaskRunner {
             for (int open = running.size(); open > 0; ) {
                 switch (next(queue, out)) {
                     case Event(String from, ProbeEvent event) -> {
-                        if (event instanceof TargetStats stats && stats.received() > 0) {
-                            answered.add(name(from, stats.target()));
+                        if (event instanceof Reply reply && reply.kind() == Reply.Kind.FIRST) {
+                            answered.add(name(from, reply.target())); // so far, if the task is cancelled
+                        }
+                        if (event instanceof ProbeError error && error.code() == ErrorCode.RESOLVE_FAILED
+                                && error.target() != null) {
+                            notFound.add(name(from, error.target()));
                         }
                         if (event instanceof ProbeError error && isAboutAgent(error.code())) {
                             out.agentError(from, error);
@@ -241,7 +247,9 @@ public final class TaskRunner {
         }
         for (String from : request.from()) {
             for (String target : request.targets()) {
-                if (!answered.contains(name(from, target))) {
+                if (notFound.contains(name(from, target))) {
+                    unresolved.add(name(from, target));
+                } else if (!answered.contains(name(from, target))) {
                     unanswered.add(name(from, target));
                 }
             }

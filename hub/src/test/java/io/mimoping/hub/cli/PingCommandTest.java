@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.lab.Behaviour;
 import io.mimoping.agent.lab.ImpairmentLab;
+import io.mimoping.hub.task.TaskRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,11 +16,13 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -29,6 +32,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.params.provider.Arguments.argumentSet;
@@ -94,9 +98,9 @@ class PingCommandTest {
     }
 
     @Test
-    void unresolvableNameIsAnErrorEventAndExitOne() throws IOException {
+    void unresolvableNameIsAnErrorEventAndExitTwo() throws IOException {
         Run run = run("-c", "1", "does-not-exist.invalid", "127.0.0.1");
-        assertEquals(1, run.status(), "a target got no reply; stderr: " + run.err());
+        assertEquals(2, run.status(), "fping's status for a name not found; stderr: " + run.err());
         List<JsonNode> errors = run.events().stream().filter(e -> e.get("type").asText().equals("error")).toList();
         assertEquals(1, errors.size(), run.out());
         assertEquals("resolve_failed", errors.getFirst().get("data").get("code").asText());
@@ -105,7 +109,8 @@ class PingCommandTest {
         assertEquals("end", run.last().get("type").asText());
         assertEquals(1, run.last().get("data").get("received").asLong());
         assertEquals(1, run.last().get("data").get("errors").asLong());
-        assertTrue(run.err().contains("does-not-exist.invalid"), "stderr names the silent target: " + run.err());
+        assertEquals("mimoping ping: does-not-exist.invalid: the name did not resolve", run.err().strip(),
+                "stderr says which name did not resolve, not that it did not answer");
         assertTrue(!run.err().contains("127.0.0.1"), "and only it: " + run.err());
     }
 
@@ -171,12 +176,67 @@ class PingCommandTest {
     @MethodSource("usageErrors")
     void usageErrorsExitTwoNamingTheCulprit(String[] args, String named) {
         Run run = run(args);
-        assertEquals(2, run.status(), "stderr: " + run.err());
+        assertEquals(3, run.status(), "fping's status for bad arguments; stderr: " + run.err());
         assertEquals("", run.out(), "no events for a refused command");
         String firstLine = run.err().lines().findFirst().orElse("");
         assertTrue(firstLine.startsWith("mimoping ping: "), run.err());
         assertTrue(firstLine.contains(named), "the message names '" + named + "': " + firstLine);
         assertTrue(run.err().contains("usage: mimoping ping"), "usage follows: " + run.err());
+    }
+
+    @Test
+    void optionValuesMayBeAttached() throws IOException {
+        Run run = run("-c2", "-i50", "-otext", "127.0.0.1");
+        assertEquals(0, run.status(), run.err());
+        assertEquals(2, run.out().lines().filter(l -> l.startsWith("127.0.0.1 : [")).count(), run.out());
+    }
+
+    /** Ctrl-C: the task ends as a client's cancel ends it, and what it measured is summed up, as fping does. */
+    @Test
+    void anInterruptedRunSumsUpWhatItMeasured() {
+        TaskRunner.Cancellation interrupt = new TaskRunner.Cancellation();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Thread.ofVirtual().start(() -> {
+            // interrupted once three replies are out
+            while (out.toString(StandardCharsets.UTF_8).lines().count() < 3) {
+                Thread.onSpinWait();
+            }
+            interrupt.cancel("interrupted");
+        });
+        int status = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> PingCommand.run(
+                new String[]{"-o", "text", "-c", "1000", "-i", "50", "127.0.0.1"}, InputStream.nullInputStream(), out,
+                new PrintStream(err, true, StandardCharsets.UTF_8), interrupt));
+        String lines = out.toString(StandardCharsets.UTF_8);
+        long replies = lines.lines().filter(l -> l.startsWith("127.0.0.1 : [")).count();
+        assertTrue(replies >= 3 && replies < 1000, lines);
+        assertTrue(lines.contains("error cancelled: interrupted"), lines);
+        String summary = err.toString(StandardCharsets.UTF_8).strip();
+        assertTrue(summary.startsWith("127.0.0.1 : xmt/rcv/%loss = " + replies + "/" + replies + "/0%, min/avg/max = "),
+                "the summary of the replies printed: " + summary);
+        assertEquals(0, status, "it answered");
+    }
+
+    /** {@code | head}: once its output is closed, the command stops pinging at once. */
+    @Test
+    void aClosedOutputStopsTheTask() {
+        for (String format : List.of("ndjson", "text")) {
+            OutputStream closedAfterALine = new OutputStream() {
+                private int written;
+
+                @Override
+                public void write(int b) throws IOException {
+                    if (++written > 200) {
+                        throw new IOException("Broken pipe");
+                    }
+                }
+            };
+            // 100,000 probes 100 ms apart would take three hours
+            int status = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> PingCommand.run(new String[]{"-o",
+                    format, "-c", "100000", "-i", "100", "127.0.0.1"}, InputStream.nullInputStream(), closedAfterALine,
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)), format);
+            assertEquals(PingCommand.OUTPUT_CLOSED, status, format);
+        }
     }
 
     @Test
@@ -222,7 +282,7 @@ class PingCommandTest {
     @Test
     void anEmptyListIsAUsageError() {
         Run run = run(new ByteArrayInputStream("# nothing\n\n".getBytes(StandardCharsets.UTF_8)), "-f", "-");
-        assertEquals(2, run.status(), run.err());
+        assertEquals(3, run.status(), run.err());
         assertTrue(run.err().contains("target"), run.err());
     }
 
