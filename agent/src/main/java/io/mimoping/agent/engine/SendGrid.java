@@ -5,7 +5,10 @@ package io.mimoping.agent.engine;
  * of the target with grid index {@code g} is due at {@code start + r * interval + g * stagger}. The stagger
  * spreads the targets' first probes over at most one interval ({@code targets * stagger <= interval}),
  * so the grid in (round, index) order is also in time order, and one cursor per task walks it with no
- * timer per probe. Delays never accumulate: a probe sent late does not move the next one.
+ * timer per probe. Delays do not accumulate: a probe sent late does not move the next one. Unless the
+ * walk falls a whole interval behind (a stalled host or process, an engine short of CPU): then the rest of the
+ * grid {@linkplain #catchUp moves later}, so that the probes missed leave an interval apart, not in a burst
+ * that rate-limiting routers would drop and report as loss.
  *
  * <p>A shard walks only its own targets of a task: {@code gridIndex} lists their places in the whole
  * task's grid, in increasing order.
@@ -15,7 +18,7 @@ final class SendGrid {
     /** Longest gap between the first probes of two consecutive targets of a task. */
     static final long MAX_STAGGER_NANOS = 1_000_000;
 
-    private final long start;
+    private long start;
     private final long interval;
     private final long stagger;
     private final int count;
@@ -63,6 +66,26 @@ final class SendGrid {
             index = 0;
             round++;
         }
+    }
+
+    /**
+     * If the next probe is due a whole interval or more (plus {@code tolerance}) before {@code now}, moves the
+     * rest of the grid later by whole intervals: the next probe is then late by less than an interval, and each
+     * target's later probes leave an interval apart again. No probe is skipped; the task takes longer.
+     *
+     * @return how far the grid moved, in nanoseconds (0 if it did not)
+     */
+    long catchUp(long now, long tolerance) {
+        if (!hasNext() || interval == 0) { // with no interval, every probe is due at once by design
+            return 0;
+        }
+        long late = now - nextDue();
+        if (late < interval + tolerance) {
+            return 0;
+        }
+        long moved = late / interval * interval;
+        start += moved;
+        return moved;
     }
 
     /** Ends the grid: no probe is due any more. */

@@ -48,6 +48,12 @@ final class Shard implements AutoCloseable {
      */
     private static final long COALESCE_NANOS = 2_000_000;
     private static final long IDLE_WAIT_NANOS = 1_000_000_000L;
+    /**
+     * The loop away from sending this long was stalled (the process stopped, the host paused, a long GC): the
+     * tasks' grids then move later ({@link SendGrid#catchUp}) rather than send what they missed in a burst. A loop
+     * busy sending more than it can (line rate) comes back far sooner, and keeps sending as fast as it can.
+     */
+    private static final long STALL_NANOS = 10_000_000;
     private static final int MAX_SEND_STALLS = 10_000;
     private static final int TX_KEYS = 1 << 16;
     /** A kernel TX stamp earlier than the user-space time read before the send by more than this is not ours. */
@@ -120,6 +126,8 @@ final class Shard implements AutoCloseable {
     private final Runnable drainWhileBlocked = this::drainQuietly;
     private long lastWake;
     private int firstPart;
+    /** When {@link #send} last ran (monotonic). */
+    private long lastSendTurn;
     private long sentCount;
     private long matchedCount;
     private long userClockCount;
@@ -301,6 +309,8 @@ final class Shard implements AutoCloseable {
      * @return true if more were due than one batch holds: the caller loops again without sleeping
      */
     private boolean send(long now) {
+        boolean stalled = now - lastSendTurn > STALL_NANOS;
+        lastSendTurn = now;
         int budget = BATCH;
         int n = parts.size();
         for (int k = 0; k < n && budget > 0; k++) {
@@ -309,6 +319,9 @@ final class Shard implements AutoCloseable {
                 continue;
             }
             SendGrid grid = part.grid;
+            if (stalled) {
+                grid.catchUp(now, COALESCE_NANOS);
+            }
             while (budget > 0 && grid.hasNext() && grid.nextDue() <= now) {
                 queue(part, grid.nextTarget(), grid.nextSeq());
                 grid.advance();

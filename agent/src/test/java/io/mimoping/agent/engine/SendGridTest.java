@@ -39,6 +39,38 @@ class SendGridTest {
         }
     }
 
+    /**
+     * A walk that falls a whole interval behind (the host stalled 3 s) moves the rest of the grid later instead of
+     * sending what it missed at once; lateness within an interval plus the tolerance leaves the grid alone.
+     */
+    @Test
+    void aStallMovesTheRestOfTheGridInsteadOfBursting() {
+        long interval = 200 * MS;
+        SendGrid grid = new SendGrid(0, interval, 20, 2, new int[] {0, 1});
+        for (int i = 0; i < 5; i++) { // rounds 0-1 and round 2's first target sent on time
+            grid.advance();
+        }
+        long due = grid.nextDue(); // round 2, target 1
+        assertEquals(2 * interval + grid.nextTarget() * MS, due);
+
+        assertEquals(0, grid.catchUp(due + interval + MS, 2 * MS), "late by an interval and 1 ms: within tolerance");
+        assertEquals(due, grid.nextDue());
+
+        long now = due + 3_000 * MS + 7 * MS; // then a 3 s stall
+        long moved = grid.catchUp(now, 2 * MS);
+        assertEquals(15 * interval, moved, "moved by the whole intervals missed");
+        assertTrue(grid.nextDue() <= now && now - grid.nextDue() < interval, "the next probe is now due, "
+                + (now - grid.nextDue()) + " ns late");
+        assertEquals(2, grid.nextSeq(), "no probe skipped");
+        List<long[]> rest = walk(grid);
+        assertEquals(2 * 20 - 5, rest.size());
+        for (int i = 2; i < rest.size(); i++) {
+            assertEquals(interval, rest.get(i)[0] - rest.get(i - 2)[0], "each target's probes an interval apart");
+        }
+        assertEquals(0, grid.catchUp(Long.MAX_VALUE / 2, 0), "nothing left to move");
+        assertEquals(0, new SendGrid(0, 0, 5, 1, new int[] {0}).catchUp(now, 0), "a flood has no interval to keep");
+    }
+
     @Test
     void staggerIsAtMostOneMillisecondAndFitsInOneInterval() {
         assertEquals(MS, SendGrid.staggerNanos(1000 * MS, 10));

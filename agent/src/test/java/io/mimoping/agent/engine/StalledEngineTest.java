@@ -8,7 +8,6 @@ import io.mimoping.bridge.probe.PingTask;
 import io.mimoping.bridge.probe.ProbeEvent;
 import io.mimoping.bridge.probe.Reply;
 import io.mimoping.bridge.probe.Timeout;
-import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -21,21 +20,23 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Outcomes are decided by the kernel's stamps, not by when the engine's loop gets to run. Here the engine's
- * monotonic clock runs at a quarter of real time, so its deadlines fire four times late, as on a host that stalls
- * the engine; the wall clock and the kernel's stamps run true. The lab answers each target after a fixed delay.
+ * The engine on a host that stalls it, played by its monotonic clock (the wall clock and the kernel's stamps run
+ * true): outcomes are decided by the kernel's stamps, not by when the engine's loop gets to run, and probes
+ * missed during a stall do not leave in a burst.
  */
-class LateWindowTest {
+class StalledEngineTest {
 
     private static final long SLOWDOWN = 4;
     private static final Duration TIMEOUT = Duration.ofMillis(40);
 
-    @AutoClose
-    private static final IcmpEngine engine = IcmpEngine.open(new SlowMonotonicClock(), 1);
-
+    /**
+     * The engine's monotonic clock runs at a quarter of real time, so its deadlines fire four times late. The lab
+     * answers each target after a fixed delay.
+     */
     @Test
     void aStalledEngineJudgesEachReplyByItsKernelStamps() throws Exception {
-        try (ImpairmentLab lab = ImpairmentLab.open(3)) {
+        try (IcmpEngine engine = IcmpEngine.open(new SlowMonotonicClock(), 1);
+             ImpairmentLab lab = ImpairmentLab.open(3)) {
             // In time; late (after the timeout, within twice it); past the late window (twice the timeout or more).
             List<Duration> delays = List.of(Duration.ofMillis(10), Duration.ofMillis(60), Duration.ofMillis(110));
             List<String> targets = new ArrayList<>();
@@ -72,6 +73,29 @@ class LateWindowTest {
         }
     }
 
+    /**
+     * The engine's monotonic clock jumps 3 s ahead 450 ms into a task of probes 200 ms apart, as after a 3 s stall
+     * of the process: the fifteen probes it missed are not sent at once; the walk goes on an interval apart.
+     */
+    @Test
+    void probesMissedInAStallLeaveAnIntervalApartNotInABurst() throws Exception {
+        Duration interval = Duration.ofMillis(200);
+        try (IcmpEngine engine = IcmpEngine.open(new JumpingMonotonicClock(Duration.ofMillis(450),
+                Duration.ofSeconds(3)), 1)) {
+            RecordingListener listener = new RecordingListener();
+            engine.start(new PingTask("stall", List.of("127.0.0.1"), interval, 8, Duration.ofSeconds(1), 56), listener);
+            listener.await(Duration.ofSeconds(10));
+            List<Reply> replies = listener.replies("127.0.0.1");
+            assertEquals(8, replies.size(), () -> "every probe answered: " + listener.events);
+            List<Long> gaps = new ArrayList<>();
+            for (int i = 1; i < replies.size(); i++) {
+                gaps.add(Duration.between(replies.get(i - 1).sentAt(), replies.get(i).sentAt()).toMillis());
+            }
+            // On time until the jump; the probe due in it leaves at once; the rest an interval apart.
+            assertTrue(gaps.stream().allMatch(gap -> gap >= interval.toMillis() / 2), "gaps between sends, ms: " + gaps);
+        }
+    }
+
     /** The replies and timeouts of the target's first probe, in order. */
     private static List<ProbeEvent> outcomes(RecordingListener listener, String target) {
         return listener.of(target).stream()
@@ -84,19 +108,39 @@ class LateWindowTest {
                 () -> "rtt " + rttNanos + " ns for a reply delayed " + delay);
     }
 
-    /** Monotonic time at a quarter speed from its creation; the wall clock as the kernel's stamps see it. */
-    private static final class SlowMonotonicClock implements EngineClock {
-        private final long origin = System.nanoTime();
+    /** The wall clock as the kernel's stamps see it, for the clocks below. */
+    private abstract static class TrueWallClock implements EngineClock {
+        final long origin = System.nanoTime();
         private final WallClock wall = new WallClock();
-
-        @Override
-        public long monotonicNanos() {
-            return origin + (System.nanoTime() - origin) / SLOWDOWN;
-        }
 
         @Override
         public synchronized long epochNanos() {
             return wall.nanos();
+        }
+    }
+
+    /** Monotonic time at a quarter speed from its creation. */
+    private static final class SlowMonotonicClock extends TrueWallClock {
+        @Override
+        public long monotonicNanos() {
+            return origin + (System.nanoTime() - origin) / SLOWDOWN;
+        }
+    }
+
+    /** Monotonic time that jumps {@code by} ahead {@code at} after its creation. */
+    private static final class JumpingMonotonicClock extends TrueWallClock {
+        private final long at;
+        private final long by;
+
+        JumpingMonotonicClock(Duration at, Duration by) {
+            this.at = at.toNanos();
+            this.by = by.toNanos();
+        }
+
+        @Override
+        public long monotonicNanos() {
+            long elapsed = System.nanoTime() - origin;
+            return origin + elapsed + (elapsed >= at ? by : 0);
         }
     }
 }
