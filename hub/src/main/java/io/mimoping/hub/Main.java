@@ -88,6 +88,10 @@ public final class Main {
         }
         AgentRegistry agents = new AgentRegistry(hubId, options.heartbeat(), options.heartbeatTimeout(),
                 options.agentToken());
+        if (broker == null) {
+            agents.refuseAll("this hub has no RabbitMQ, so no tasks for agents: start it with --"
+                    + HubOptions.BROKER.name());
+        }
         HubObservation observation = new HubObservation(metrics, engine, agents, dispatcher, broker);
         // our own hook stops things in order: agents hear the hub is stopping before the server goes
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
@@ -189,9 +193,13 @@ public final class Main {
                     mode -> out.println("  " + family.label() + " ICMP: " + mode.name().toLowerCase() + " socket"),
                     () -> out.println("  " + family.label() + " ICMP unavailable: " + engine.unavailable(family).orElseThrow()));
         }
-        out.println("  agents register at ws://" + shown + ":" + port + AgentEndpoint.PATH + " ("
-                + (agents.tokenRequired() ? "agent token required" : "no agent token: any agent may register")
-                + ", heartbeat " + agents.heartbeat().toMillis() + " ms)");
+        if (brokerUrl == null) {
+            out.println("  agents: refused (no RabbitMQ to give them tasks; --" + HubOptions.BROKER.name() + " URL to use them)");
+        } else {
+            out.println("  agents register at ws://" + shown + ":" + port + AgentEndpoint.PATH + " ("
+                    + (agents.tokenRequired() ? "agent token required" : "no agent token: any agent may register")
+                    + ", heartbeat " + agents.heartbeat().toMillis() + " ms)");
+        }
         out.println("  gRPC (mimoping.v1.Hub, with reflection) on the same port: grpcurl -plaintext " + shown + ":" + port
                 + " list");
         out.println("  dashboard: http://" + shown + ":" + port + "/   API: http://" + shown + ":" + port + "/openapi.yaml");

@@ -39,7 +39,8 @@ import java.util.random.RandomGenerator;
  * A refusal that retrying cannot fix ends the link: {@value #INVALID_TOKEN} (invalid agent token) and
  * {@value #PROTOCOL_ERROR} (the hub does not accept what this agent sends) are reported through
  * {@link Listener#onRefused} and the link stops. A duplicate name ({@value #DUPLICATE_NAME}) is retried:
- * the hub may still hold a dead connection of this same agent until it times out.
+ * the hub may still hold a dead connection of this same agent until it times out. So is a hub that gives
+ * agents no tasks ({@value #NO_TASKS}, it runs without a broker): it may come back with one.
  *
  * <p>The protocol (JSON text frames) is described on the hub's {@code AgentEndpoint}.
  */
@@ -47,6 +48,7 @@ public final class HubLink implements AutoCloseable {
 
     public static final int PROTOCOL_ERROR = 4000;
     public static final int INVALID_TOKEN = 4001;
+    public static final int NO_TASKS = 4003;
     public static final int DUPLICATE_NAME = 4009;
 
     /** How long connecting, and then each send, may take. */
@@ -339,7 +341,7 @@ public final class HubLink implements AutoCloseable {
                         tell(() -> listener.onRefused(code, reason));
                         return new Stopped();
                     }
-                    return new Lost((code == DUPLICATE_NAME ? "refused for now (" : "closed by the hub (")
+                    return new Lost((code == DUPLICATE_NAME || code == NO_TASKS ? "refused for now (" : "closed by the hub (")
                             + code + (reason.isEmpty() ? "" : " " + reason) + ")", registered != null);
                 }
                 case Failed(Throwable error) -> {

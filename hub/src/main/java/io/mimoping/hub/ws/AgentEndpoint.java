@@ -19,6 +19,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -33,7 +34,8 @@ import java.util.logging.Logger;
  * </pre>
  * Refusals close the connection: {@value #PROTOCOL_ERROR} protocol error (bad JSON, first frame not a
  * registration, invalid or reserved name), {@value #INVALID_TOKEN} invalid agent token,
- * {@value #DUPLICATE_NAME} a live agent has the name already. The hub closes a silent agent's connection
+ * {@value #DUPLICATE_NAME} a live agent has the name already, {@value #NO_TASKS} this hub gives agents no tasks
+ * (it runs without a broker; agents retry, as the hub may come back with one). The hub closes a silent agent's connection
  * with {@value #HEARTBEAT_TIMEOUT}. Unknown message types after registration are ignored.
  */
 public final class AgentEndpoint implements WsListener {
@@ -41,6 +43,7 @@ public final class AgentEndpoint implements WsListener {
     public static final String PATH = "/ws";
     public static final int PROTOCOL_ERROR = 4000;
     public static final int INVALID_TOKEN = 4001;
+    public static final int NO_TASKS = 4003;
     public static final int HEARTBEAT_TIMEOUT = 4008;
     public static final int DUPLICATE_NAME = 4009;
 
@@ -202,6 +205,12 @@ public final class AgentEndpoint implements WsListener {
         if (version == null || controlAddress == null || token == null || labels == null) {
             refuse(PROTOCOL_ERROR, "'version', 'control_addr' and 'token' must be short strings, 'labels' an object"
                     + " of at most " + MAX_LABELS + " short strings", name);
+            return;
+        }
+        Optional<String> refusal = registry.refusal();
+        if (refusal.isPresent()) {
+            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": " + refusal.get());
+            refuse(NO_TASKS, refusal.get(), name);
             return;
         }
         if (!registry.admits(token.isEmpty() ? null : token)) {

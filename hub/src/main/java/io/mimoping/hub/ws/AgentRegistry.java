@@ -87,6 +87,8 @@ public final class AgentRegistry implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean closed;
+    /** Why no agent may register here, or null: set once, before the server starts. */
+    private volatile String refusal;
 
     /**
      * @param hubId      how this hub names itself to agents
@@ -173,6 +175,19 @@ public final class AgentRegistry implements AutoCloseable {
             senders.shutdownNow();
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Refuses every registration, saying why: a hub without a broker cannot give agents tasks, and listing them
+     * in {@code /conns} would say otherwise.
+     */
+    public void refuseAll(String reason) {
+        refusal = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** Why no agent may register here, if none may. */
+    Optional<String> refusal() {
+        return Optional.ofNullable(refusal);
     }
 
     /** Whether the presented token lets an agent register (constant time in the token's content). */

@@ -208,6 +208,20 @@ class AgentEndpointTest {
         assertEquals(1, hub.registry.list().size());
     }
 
+    /** A hub without a broker (embedded mode) could never give an agent a task: it refuses them, saying why. */
+    @Test
+    void aHubThatGivesAgentsNoTasksRefusesThemSayingWhy() throws Exception {
+        try (TestHub embedded = new TestHub(engine, "hub-embedded", HEARTBEAT, null, 0)) {
+            embedded.registry.refuseAll("no RabbitMQ here");
+            WsClient agent = connect(embedded);
+            agent.send(WsClient.registration("hopeful", null));
+            WsClient.Close close = agent.awaitClose(WAIT);
+            assertEquals(AgentEndpoint.NO_TASKS, close.code(), close.toString());
+            assertEquals("no RabbitMQ here", close.reason());
+            assertEquals("[]", embedded.conns(), "not listed");
+        }
+    }
+
     @Test
     void aMissingOrWrongTokenIsRefusedAndLogged() throws Exception {
         List<LogRecord> warnings = new CopyOnWriteArrayList<>();
