@@ -55,6 +55,7 @@ class HubProcessTest {
             assertTrue(output.contains("mimoping hub: cannot listen on " + addr + " (--addr): address already in use\n"),
                     output);
             assertFalse(output.contains("listening on"), output);
+            assertFalse(output.contains("Exception"), "one clear line, no stack trace: " + output);
         }
     }
 

@@ -5,6 +5,7 @@ import io.helidon.webserver.WebServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Optional;
 
 /**
  * Starts a Helidon web server and fails when it does not listen: {@link WebServer#start()} does not throw
@@ -22,21 +23,27 @@ public final class ServerStart {
      *                               binding that address again fails (such as "address already in use")
      */
     public static WebServer start(WebServer server, String host, int port) {
+        // Tried first, so that an address in use is one clear line, not Helidon's stack trace before it.
+        Optional<String> taken = port == 0 ? Optional.empty() : bindFailure(host, port);
+        if (taken.isPresent()) {
+            throw new IllegalStateException(taken.get());
+        }
         WebServer started = server.start();
         if (!started.isRunning()) {
-            throw new IllegalStateException(bindFailure(host, port));
+            throw new IllegalStateException(bindFailure(host, port).orElse("the server did not start (its log says why)"));
         }
         return started;
     }
 
-    /** Why {@code host:port} cannot be bound now, found by binding it. */
-    private static String bindFailure(String host, int port) {
+    /** Why {@code host:port} cannot be bound now, found by binding it; empty if it can. */
+    private static Optional<String> bindFailure(String host, int port) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress(host, port));
-            return "the server did not start (its log says why)";
+            return Optional.empty();
         } catch (IOException | IllegalArgumentException | SecurityException e) {
             String why = e.getMessage();
-            return why == null || why.isEmpty() ? e.toString() : Character.toLowerCase(why.charAt(0)) + why.substring(1);
+            return Optional.of(why == null || why.isEmpty() ? e.toString()
+                    : Character.toLowerCase(why.charAt(0)) + why.substring(1));
         }
     }
 }

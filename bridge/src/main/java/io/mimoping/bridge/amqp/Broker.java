@@ -1,9 +1,11 @@
 package io.mimoping.bridge.amqp;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.ShutdownSignalException;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -67,8 +69,24 @@ public final class Broker implements AutoCloseable {
             return new Broker(connection);
         } catch (IOException | TimeoutException e) {
             throw new BrokerException("cannot connect to RabbitMQ at " + factory.getHost() + ":" + factory.getPort()
-                    + ": " + e.getMessage(), e);
+                    + ": " + why(e), e);
         }
+    }
+
+    /**
+     * Why connecting failed, in the broker's words where it gave some ("NOT_ALLOWED - vhost x not found" comes as
+     * an IOException without a message, caused by the connection's close).
+     */
+    private static String why(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ShutdownSignalException shutdown && shutdown.getReason() instanceof AMQP.Connection.Close close) {
+                return close.getReplyText();
+            }
+            if (t.getMessage() != null) {
+                return t.getMessage();
+            }
+        }
+        return e.toString();
     }
 
     /** The underlying connection (channels are opened from it, one per owning thread). */

@@ -132,7 +132,7 @@ final class RemoteRun implements RunningTask {
             errors++;
             named = true;
             listener.onEvent(ProbeError.ofTarget(ErrorCode.AGENT_LOST, target, "agent '" + agent + "' lost (" + why
-                    + "); unanswered seqs: " + ranges(done, task.count())));
+                    + "); unanswered seqs: " + ranges(done, task.count()) + " (in flight, or not yet sent)"));
         }
         if (!named) {
             errors++;

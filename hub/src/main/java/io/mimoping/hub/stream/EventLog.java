@@ -23,7 +23,8 @@ public final class EventLog {
     private final long maxBytes;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private byte[][] ring = new byte[64][];
+    /** Grows by doubling from 64 slots, up to {@link #maxEvents}. */
+    private byte[][] ring;
     private int head;
     private int size;
     /** Cursor of the oldest event kept. */
@@ -34,6 +35,7 @@ public final class EventLog {
     EventLog(int maxEvents, long maxBytes) {
         this.maxEvents = maxEvents;
         this.maxBytes = maxBytes;
+        this.ring = new byte[Math.min(64, maxEvents)][];
     }
 
     /** Events {@code from} to {@code to} (both included) are no longer kept. */

@@ -1,6 +1,7 @@
 package io.mimoping.hub.task;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -49,6 +50,21 @@ public final class TaskRequestParser {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
+    /**
+     * The parser's complaint, for the client: without its advice to Java programmers (which feature to enable)
+     * or its source descriptions, with where it stopped.
+     */
+    private static InvalidRequestException notJson(JacksonException e) {
+        String problem = e.getOriginalMessage()
+                .replaceAll(":? ?enable `[^`]*` to allow", "")
+                .replaceAll("\\s*\\(start marker at \\[Source: [^]]*]\\)", "")
+                .replaceAll("\\s*\\[Source: [^]]*]", "")
+                .strip();
+        JsonLocation at = e.getLocation();
+        String where = at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+        return new InvalidRequestException("invalid_json", null, "the body is not valid JSON: " + problem + where);
+    }
+
     /** Parses and checks a JSON request body. */
     public TaskRequest parse(byte[] body) {
         JsonNode root;
@@ -60,9 +76,9 @@ public final class TaskRequestParser {
                 throw new InvalidRequestException("duplicate_field", duplicate, "field '" + duplicate
                         + "' appears more than once");
             }
-            throw new InvalidRequestException("invalid_json", null, "the body is not valid JSON: " + e.getOriginalMessage());
+            throw notJson(e);
         } catch (JacksonException e) {
-            throw new InvalidRequestException("invalid_json", null, "the body is not valid JSON: " + e.getOriginalMessage());
+            throw notJson(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

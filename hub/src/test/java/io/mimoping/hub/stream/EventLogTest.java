@@ -47,6 +47,16 @@ class EventLogTest {
     }
 
     @Test
+    void keepsNoMoreThanACountSmallerThanItsFirstAllocation() throws Exception {
+        EventLog log = new EventLog(10, 1 << 20);
+        for (int i = 0; i < 104; i++) {
+            log.append(event(i, 10));
+        }
+        assertEquals(94, log.first(), "the newest 10 of 104");
+        assertEquals(10, log.read(0, Duration.ZERO).events().size());
+    }
+
+    @Test
     void keepsTheNewestEventsWithinTheBytes() throws Exception {
         EventLog log = new EventLog(1_000_000, 1000);
         for (int i = 0; i < 50; i++) {

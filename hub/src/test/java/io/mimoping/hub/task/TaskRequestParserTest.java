@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -100,6 +101,19 @@ class TaskRequestParserTest {
         if (field != null) {
             String name = field.replaceAll("\\[.*", "");
             assertTrue(e.getMessage().contains(name), "message names the field '" + name + "': " + e.getMessage());
+        }
+    }
+
+    /** What is wrong with the JSON and where, in words for the client, not the parser's advice to programmers. */
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"targets\":[\"127.0.0.1\"],\"count\":NaN}", "{\"targets\":[\"127.0.0.1\"",
+            "{\"targets\":['127.0.0.1']}", "{\"targets\":[\"127.0.0.1\"]} x"})
+    void notJsonSaysWhereWithoutTheParsersInternals(String body) {
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> parse(body));
+        assertEquals("invalid_json", e.code(), e.getMessage());
+        assertTrue(e.getMessage().matches("the body is not valid JSON: .+ \\(line 1, column \\d+\\)"), e.getMessage());
+        for (String internal : List.of("Source:", "JsonReadFeature", "StreamReadFeature", "enable", "REDACTED")) {
+            assertFalse(e.getMessage().contains(internal), internal + " in: " + e.getMessage());
         }
     }
 
