@@ -39,7 +39,8 @@ public final class AgentsService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/conns", this::conns);
+        rules.get("/conns", this::conns)
+                .any("/conns", ErrorResponses.allowOnly("GET"));
     }
 
     private void conns(ServerRequest req, ServerResponse res) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerResponse;
 import io.mimoping.hub.task.InvalidRequestException;
@@ -22,6 +23,19 @@ public final class ErrorResponses {
         routing.error(RequestException.class, (req, res, e) -> send(res, e.status(), e.code(), e.field(), e.getMessage()))
                 .error(InvalidRequestException.class,
                         (req, res, e) -> send(res, Status.BAD_REQUEST_400, e.code(), e.field(), e.getMessage()));
+    }
+
+    /**
+     * For a path's other methods: {@code 405} with {@code Allow} and an error naming the method, not the server's
+     * plain-text {@code 404}.
+     */
+    static Handler allowOnly(String... methods) {
+        String allowed = String.join(", ", methods);
+        return (req, res) -> {
+            res.header(HeaderNames.ALLOW, allowed);
+            send(res, Status.METHOD_NOT_ALLOWED_405, "method_not_allowed", null, req.prologue().method().text()
+                    + " is not allowed on " + req.path().path() + "; use " + allowed);
+        };
     }
 
     private static void send(ServerResponse res, Status status, String code, String field, String message) {

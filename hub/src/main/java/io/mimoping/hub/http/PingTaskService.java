@@ -43,7 +43,8 @@ public final class PingTaskService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.post("/ping-task", this::pingTask);
+        rules.post("/ping-task", this::pingTask)
+                .any("/ping-task", ErrorResponses.allowOnly("POST"));
     }
 
     private void pingTask(ServerRequest req, ServerResponse res) {

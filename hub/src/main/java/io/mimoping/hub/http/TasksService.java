@@ -79,7 +79,10 @@ public final class TasksService implements HttpService {
                 .get("/tasks", this::list)
                 .get("/tasks/{id}", this::show)
                 .delete("/tasks/{id}", this::cancel)
-                .get("/tasks/{id}/events", this::events);
+                .get("/tasks/{id}/events", this::events)
+                .any("/tasks", ErrorResponses.allowOnly("GET", "POST"))
+                .any("/tasks/{id}", ErrorResponses.allowOnly("GET", "DELETE"))
+                .any("/tasks/{id}/events", ErrorResponses.allowOnly("GET"));
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.mimoping.hub.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webclient.http1.Http1Client;
 import io.helidon.webclient.http1.Http1ClientResponse;
@@ -346,6 +347,24 @@ class PingTaskServiceTest {
         assertEquals(4, end.get("sent").asLong());
         assertEquals(4, end.get("received").asLong());
         assertEquals(1, end.get("errors").asLong());
+    }
+
+    /** A wrong method gets 405, the methods allowed, and an error naming them, not a plain-text 404. */
+    @Test
+    void aWrongMethodIsNamedWithTheOnesAllowed() throws Exception {
+        record Case(Method method, String path, String allowed) {
+        }
+        for (Case c : List.of(new Case(Method.GET, "/ping-task", "POST"), new Case(Method.POST, "/conns", "GET"),
+                new Case(Method.PUT, "/tasks", "GET, POST"), new Case(Method.POST, "/tasks/abc", "GET, DELETE"))) {
+            try (Http1ClientResponse response = client.method(c.method()).path(c.path()).request()) {
+                assertEquals(Status.METHOD_NOT_ALLOWED_405, response.status(), c.toString());
+                assertEquals(c.allowed(), response.headers().get(HeaderNames.ALLOW).get(), c.toString());
+                JsonNode error = JSON.readTree(response.as(String.class)).get("error");
+                assertEquals("method_not_allowed", error.get("code").asText(), c.toString());
+                assertEquals(c.method().text() + " is not allowed on " + c.path() + "; use " + c.allowed(),
+                        error.get("message").asText());
+            }
+        }
     }
 
     @Test
