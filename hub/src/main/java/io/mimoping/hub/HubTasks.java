@@ -21,8 +21,9 @@ public record HubTasks(TaskStore background, TaskRunner streamed) {
 
     /**
      * Cancels every task, each stream ending with a {@code cancelled} error ({@value TaskStore#STOPPING}) and its
-     * {@code end}, and waits (up to 2 s for each kind, at the same time) until those are written. Tasks started
-     * after this are cancelled at once.
+     * {@code end}, and waits until those are written: up to 2 s for the background tasks, then up to 2 s more
+     * for the streamed ones (which have been ending meanwhile). After this a streamed task is cancelled as it
+     * starts, and a background task is refused.
      */
     public void stop() {
         streamed.cancelAll(TaskStore.STOPPING);

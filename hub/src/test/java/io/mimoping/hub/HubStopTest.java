@@ -35,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A hub that stops (SIGTERM, {@code systemctl stop}) ends every stream it serves with an explicit error and its
- * {@code end}, and closes it cleanly: a client never sees a stream merely cut off.
+ * {@code end}, and closes it cleanly: a client never sees a stream merely cut off. What comes while it stops is
+ * cancelled at once, or refused.
  */
 @Timeout(60)
 class HubStopTest {
@@ -104,6 +105,13 @@ class HubStopTest {
             assertEquals("task", types.getFirst(), types.toString());
             assertEquals(List.of("error", "end"), types.subList(types.size() - 2, types.size()), types.toString());
             assertTrue(types.size() <= 4, "a cancelled task sends no more than a probe or so: " + types);
+            // and a background task is refused
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.port() + "/tasks"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(LONG_TASK))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, refused.statusCode(), refused.body());
+            assertEquals("hub_stopping", JSON.readTree(refused.body()).get("error").get("code").asText());
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             server.stop();

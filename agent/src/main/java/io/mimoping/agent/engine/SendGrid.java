@@ -6,9 +6,9 @@ package io.mimoping.agent.engine;
  * spreads the targets' first probes over at most one interval ({@code targets * stagger <= interval}),
  * so the grid in (round, index) order is also in time order, and one cursor per task walks it with no
  * timer per probe. Delays do not accumulate: a probe sent late does not move the next one. Unless the
- * walk falls a whole interval behind (a stalled host or process, an engine short of CPU): then the rest of the
- * grid {@linkplain #catchUp moves later}, so that the probes missed leave an interval apart, not in a burst
- * that rate-limiting routers would drop and report as loss.
+ * engine's loop stalled (the process stopped, the host paused) and the walk fell a whole interval behind: then
+ * the rest of the grid {@linkplain #catchUp moves later}, so that the probes missed leave an interval apart, not
+ * in a burst that rate-limiting routers would drop and report as loss. (The loop decides what is a stall.)
  *
  * <p>A shard walks only its own targets of a task: {@code gridIndex} lists their places in the whole
  * task's grid, in increasing order.

@@ -126,7 +126,7 @@ final class Shard implements AutoCloseable {
     private final Runnable drainWhileBlocked = this::drainQuietly;
     private long lastWake;
     private int firstPart;
-    /** When {@link #send} last ran (monotonic). */
+    /** When {@link #send} last ended (monotonic). */
     private long lastSendTurn;
     private long sentCount;
     private long matchedCount;
@@ -309,19 +309,20 @@ final class Shard implements AutoCloseable {
      * @return true if more were due than one batch holds: the caller loops again without sleeping
      */
     private boolean send(long now) {
-        boolean stalled = now - lastSendTurn > STALL_NANOS;
-        lastSendTurn = now;
-        int budget = BATCH;
         int n = parts.size();
+        if (now - lastSendTurn > STALL_NANOS) {
+            // every task's grid, not only those this turn's batch reaches: the next turn comes at once
+            for (int k = 0; k < n; k++) {
+                parts.get(k).grid.catchUp(now, COALESCE_NANOS);
+            }
+        }
+        int budget = BATCH;
         for (int k = 0; k < n && budget > 0; k++) {
             TaskPart part = parts.get((firstPart + k) % n);
             if (part.run.cancelled) {
                 continue;
             }
             SendGrid grid = part.grid;
-            if (stalled) {
-                grid.catchUp(now, COALESCE_NANOS);
-            }
             while (budget > 0 && grid.hasNext() && grid.nextDue() <= now) {
                 queue(part, grid.nextTarget(), grid.nextSeq());
                 grid.advance();
@@ -334,6 +335,8 @@ final class Shard implements AutoCloseable {
                 flush(channel);
             }
         }
+        // from the end of the turn: time spent waiting here for a full send buffer is no stall
+        lastSendTurn = clock.monotonicNanos();
         return budget == 0;
     }
 

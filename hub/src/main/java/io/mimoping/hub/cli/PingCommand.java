@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code mimoping ping}: one-shot pings from this host, printing the API's NDJSON events on stdout, or with
@@ -89,22 +90,31 @@ public final class PingCommand {
         OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
         TaskRunner.Cancellation cancellation = new TaskRunner.Cancellation();
         CountDownLatch written = new CountDownLatch(1);
+        AtomicInteger status = new AtomicInteger(-1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Interrupted (SIGINT, SIGTERM): the JVM is stopping whatever main does, with status 130 or 143 unless
+            // this hook ends it first, with the status the command's outcome gives, as fping's.
             cancellation.cancel("interrupted");
             try {
-                written.await(INTERRUPT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                if (written.await(INTERRUPT_WAIT.toMillis(), TimeUnit.MILLISECONDS) && status.get() >= 0) {
+                    Runtime.getRuntime().halt(status.get());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "mimoping-ping-interrupted"));
-        int status = run(args, System.in, out, System.err, cancellation);
         try {
-            out.flush();
-        } catch (IOException e) {
-            status = OUTPUT_CLOSED;
+            int outcome = run(args, System.in, out, System.err, cancellation);
+            try {
+                out.flush();
+            } catch (IOException e) {
+                outcome = OUTPUT_CLOSED;
+            }
+            status.set(outcome);
+        } finally {
+            written.countDown();
         }
-        written.countDown();
-        System.exit(status);
+        System.exit(status.get());
     }
 
     static int run(String[] args, InputStream stdin, OutputStream out, PrintStream err) {

@@ -97,6 +97,8 @@ public final class TasksService implements HttpService {
             task = store.start(request);
         } catch (TaskStore.TooManyTasksException e) {
             throw new RequestException(Status.TOO_MANY_REQUESTS_429, "too_many_tasks", null, e.getMessage());
+        } catch (TaskStore.StoppingException e) {
+            throw new RequestException(Status.SERVICE_UNAVAILABLE_503, "hub_stopping", null, e.getMessage());
         }
         res.status(Status.CREATED_201);
         res.header(HeaderNames.LOCATION, "/tasks/" + task.id());

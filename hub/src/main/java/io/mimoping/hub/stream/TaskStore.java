@@ -42,6 +42,7 @@ public final class TaskStore implements AutoCloseable {
     /** The reason in the {@code cancelled} error of each task a stopping hub ends. */
     public static final String STOPPING = "the hub is stopping";
     private static final Logger LOG = Logger.getLogger(TaskStore.class.getName());
+    private volatile boolean closed;
 
     private final TaskRunner runner;
     private final StreamLimits limits;
@@ -74,6 +75,14 @@ public final class TaskStore implements AutoCloseable {
         }
     }
 
+    /** The hub is stopping: it starts no more tasks. */
+    public static final class StoppingException extends RuntimeException {
+
+        StoppingException() {
+            super(STOPPING + ": it starts no more tasks");
+        }
+    }
+
     /**
      * Starts a task in the background.
      *
@@ -81,6 +90,9 @@ public final class TaskStore implements AutoCloseable {
      * @throws TooManyTasksException                        if {@link StreamLimits#maxTasks()} run already
      */
     public StreamedTask start(TaskRequest request) {
+        if (closed) {
+            throw new StoppingException();
+        }
         runner.check(request);
         if (running.incrementAndGet() > limits.maxTasks()) {
             running.decrementAndGet();
@@ -161,7 +173,9 @@ public final class TaskStore implements AutoCloseable {
     /** Cancels every running task, waits up to 2 s for their {@code end} (their stream clients read it), stops the timer. */
     @Override
     public void close() {
+        closed = true;
         tasks.values().forEach(t -> t.cancel(STOPPING));
+        runner.cancelAll(STOPPING); // and any that a start racing with this close began
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
         try {
             for (StreamedTask task : tasks.values()) {

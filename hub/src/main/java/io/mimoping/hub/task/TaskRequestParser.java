@@ -59,6 +59,9 @@ public final class TaskRequestParser {
                 .replaceAll(":? ?enable `[^`]*` to allow", "")
                 .replaceAll("\\s*\\(start marker at \\[Source: [^]]*]\\)", "")
                 .replaceAll("\\s*\\[Source: [^]]*]", "")
+                .replaceAll("\\s*\\(bound as `[^`]*`\\): not allowed as per `[^`]*`", "")
+                .replaceAll("maybe a \\(non-standard\\) comment\\? \\(not recognized as one since Feature '[^']*' not"
+                        + " enabled for parser\\)", "a comment, which JSON does not allow")
                 .strip();
         JsonLocation at = e.getLocation();
         String where = at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";

@@ -207,16 +207,17 @@ public final class AgentEndpoint implements WsListener {
                     + " of at most " + MAX_LABELS + " short strings", name);
             return;
         }
-        Optional<String> refusal = registry.refusal();
-        if (refusal.isPresent()) {
-            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": " + refusal.get());
-            refuse(NO_TASKS, refusal.get(), name);
-            return;
-        }
         if (!registry.admits(token.isEmpty() ? null : token)) {
             LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": "
                     + (token.isEmpty() ? "no agent token given" : "wrong agent token"));
             refuse(INVALID_TOKEN, "invalid agent token", name);
+            return;
+        }
+        // after the token: an agent that could never register here hears so, and stops, rather than retrying
+        Optional<String> refusal = registry.refusal();
+        if (refusal.isPresent()) {
+            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": " + refusal.get());
+            refuse(NO_TASKS, refusal.get(), name);
             return;
         }
         Agent agent = new Agent(name, version.isEmpty() ? "unknown" : version, labels,

@@ -198,9 +198,14 @@ class PingCommandTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Thread.ofVirtual().start(() -> {
-            // interrupted once three replies are out
-            while (out.toString(StandardCharsets.UTF_8).lines().count() < 3) {
-                Thread.onSpinWait();
+            // interrupted once three replies are out (or after 10 s, when the test fails anyway)
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (out.toString(StandardCharsets.UTF_8).lines().count() < 3 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
             interrupt.cancel("interrupted");
         });
@@ -226,7 +231,7 @@ class PingCommandTest {
 
                 @Override
                 public void write(int b) throws IOException {
-                    if (++written > 200) {
+                    if (++written > 1024) { // a few lines in: the task is running
                         throw new IOException("Broken pipe");
                     }
                 }

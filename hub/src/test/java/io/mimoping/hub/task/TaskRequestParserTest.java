@@ -107,12 +107,13 @@ class TaskRequestParserTest {
     /** What is wrong with the JSON and where, in words for the client, not the parser's advice to programmers. */
     @ParameterizedTest
     @ValueSource(strings = {"{\"targets\":[\"127.0.0.1\"],\"count\":NaN}", "{\"targets\":[\"127.0.0.1\"",
-            "{\"targets\":['127.0.0.1']}", "{\"targets\":[\"127.0.0.1\"]} x"})
+            "{\"targets\":['127.0.0.1']}", "{\"targets\":[\"127.0.0.1\"]} x", "{\"targets\":[\"127.0.0.1\"]} {}",
+            "// a comment\n{\"targets\":[\"127.0.0.1\"]}"})
     void notJsonSaysWhereWithoutTheParsersInternals(String body) {
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> parse(body));
         assertEquals("invalid_json", e.code(), e.getMessage());
-        assertTrue(e.getMessage().matches("the body is not valid JSON: .+ \\(line 1, column \\d+\\)"), e.getMessage());
-        for (String internal : List.of("Source:", "JsonReadFeature", "StreamReadFeature", "enable", "REDACTED")) {
+        assertTrue(e.getMessage().matches("the body is not valid JSON: .+ \\(line \\d, column \\d+\\)"), e.getMessage());
+        for (String internal : List.of("Source:", "Feature", "enable", "REDACTED", "`", "com.fasterxml")) {
             assertFalse(e.getMessage().contains(internal), internal + " in: " + e.getMessage());
         }
     }
