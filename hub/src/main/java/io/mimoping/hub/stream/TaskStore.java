@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -141,11 +142,15 @@ public final class TaskStore implements AutoCloseable {
     /** Runs {@code check} every {@code period} until it returns false or the store closes. */
     public void every(Duration period, BooleanSupplier check) {
         AtomicReference<ScheduledFuture<?>> handle = new AtomicReference<>();
-        handle.set(timer.scheduleWithFixedDelay(() -> {
-            if (!check.getAsBoolean()) {
-                handle.get().cancel(false);
-            }
-        }, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS));
+        try {
+            handle.set(timer.scheduleWithFixedDelay(() -> {
+                if (!check.getAsBoolean()) {
+                    handle.get().cancel(false);
+                }
+            }, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (RejectedExecutionException e) {
+            // closed: the hub is stopping, and the streams such a check watches end with it
+        }
     }
 
     /** Forgets finished tasks beyond the limits: too old, too many, or too many bytes (the oldest go first). */

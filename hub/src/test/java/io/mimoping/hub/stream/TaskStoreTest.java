@@ -66,6 +66,16 @@ class TaskStoreTest {
         }
     }
 
+    /** A stopping hub: a stream client that comes now gets no watch, and no error; a new task is refused. */
+    @Test
+    void aClosedStoreStartsNothing() {
+        TaskStore store = store(StreamLimits.DEFAULTS);
+        store.close();
+        store.every(Duration.ofMillis(10), () -> true);
+        assertThrows(TaskStore.StoppingException.class,
+                () -> store.start(request("{\"targets\":[\"127.0.0.1\"],\"count\":1}")));
+    }
+
     @Test
     void noMoreThanMaxTasksRunAtOnce() throws InterruptedException {
         String busy = "{\"targets\":[\"127.0.0.1\"],\"count\":600,\"interval\":100}";
