@@ -23,6 +23,7 @@ import io.mimoping.hub.http.AgentsService;
 import io.mimoping.hub.http.ClientApi;
 import io.mimoping.hub.http.ErrorResponses;
 import io.mimoping.hub.http.PingTaskService;
+import io.mimoping.hub.http.SameOrigin;
 import io.mimoping.hub.http.TaskSocket;
 import io.mimoping.hub.observe.HubObservation;
 import io.mimoping.hub.stream.TaskStore;
@@ -162,6 +163,7 @@ public final class Main {
         server.connectionOptions(socket -> socket.tcpNoDelay(true));
         server.routing(routing -> {
             ErrorResponses.register(routing);
+            SameOrigin.register(routing);
             routing.register(new PingTaskService(runner, hub.clients()));
             routing.register(new AgentsService(hub.agents(), controls));
             ClientApi.register(routing, tasks, hub.clients());

@@ -38,7 +38,7 @@ public final class ErrorResponses {
         };
     }
 
-    private static void send(ServerResponse res, Status status, String code, String field, String message) {
+    static void send(ServerResponse res, Status status, String code, String field, String message) {
         ObjectNode body = JSON.createObjectNode();
         ObjectNode error = body.putObject("error");
         error.put("code", code);

@@ -3,7 +3,6 @@ package io.mimoping.hub.http;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.uri.UriQuery;
 import io.helidon.http.Headers;
-import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
@@ -23,10 +22,8 @@ import io.mimoping.hub.stream.StreamedTask;
 import io.mimoping.hub.stream.TaskStore;
 import io.mimoping.hub.ws.AgentEndpoint;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -94,29 +91,12 @@ public final class TaskSocket implements WsListener {
     }
 
     private static Ask check(TaskStore store, String path, UriQuery query, Headers headers) {
-        checkOrigin(headers);
+        SameOrigin.check(headers);
         String[] parts = path.split("/");
         StreamedTask task = TasksService.find(store, parts.length == 4 ? parts[2] : "");
         long cursor = TasksService.cursor(query);
         TasksService.checkCursor(task, cursor, "cursor");
         return new Ask(task, cursor);
-    }
-
-    private static void checkOrigin(Headers headers) {
-        Optional<String> origin = headers.first(HeaderNames.ORIGIN);
-        if (origin.isPresent() && !sameOrigin(origin.get(), headers.first(HeaderNames.HOST).orElse(""))) {
-            throw new RequestException(Status.FORBIDDEN_403, "forbidden_origin", "Origin",
-                    "browsers may open task streams only from this hub's own pages, not from '" + origin.get() + "'");
-        }
-    }
-
-    private static boolean sameOrigin(String origin, String host) {
-        try {
-            String authority = URI.create(origin).getRawAuthority();
-            return authority != null && authority.toLowerCase(Locale.ROOT).equals(host.toLowerCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 
     @Override

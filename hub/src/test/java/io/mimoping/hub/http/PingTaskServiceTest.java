@@ -349,6 +349,39 @@ class PingTaskServiceTest {
         assertEquals(1, end.get("errors").asLong());
     }
 
+    /**
+     * A page of another site cannot make the hub ping: a browser sends its form-encoded POST without asking, but
+     * with an {@code Origin}, and the hub refuses what does not come from its own pages. Reads, and clients that
+     * send no {@code Origin}, go through.
+     */
+    @Test
+    void anotherSitesPageCannotStartOrCancelTasks() throws Exception {
+        String body = "{\"targets\":[\"127.0.0.1\"],\"count\":1}";
+        for (Method method : List.of(Method.POST, Method.DELETE)) {
+            for (String path : List.of("/ping-task", "/tasks", "/tasks/0123456789abcdef")) {
+                try (Http1ClientResponse response = client.method(method).path(path)
+                        .header(HeaderNames.ORIGIN, "http://evil.example")
+                        .header(HeaderNames.CONTENT_TYPE, "application/x-www-form-urlencoded").submit(body)) {
+                    assertEquals(Status.FORBIDDEN_403, response.status(), method + " " + path);
+                    JsonNode error = JSON.readTree(response.as(String.class)).get("error");
+                    assertEquals("forbidden_origin", error.get("code").asText(), method + " " + path);
+                    assertEquals("Origin", error.get("field").asText());
+                    assertTrue(error.get("message").asText().contains("http://evil.example"), error.toString());
+                }
+            }
+        }
+        try (Http1ClientResponse response = client.get("/conns").header(HeaderNames.ORIGIN, "http://evil.example")
+                .request()) {
+            assertEquals(Status.OK_200, response.status(), "reads go through (no CORS: the page cannot see them)");
+        }
+        try (Http1ClientResponse response = client.post("/ping-task").header(HeaderNames.HOST, "127.0.0.1:" + server.port())
+                .header(HeaderNames.ORIGIN, "http://127.0.0.1:" + server.port())
+                .header(HeaderNames.CONTENT_TYPE, "application/json").submit(body)) {
+            assertEquals(Status.OK_200, response.status(), "the hub's own pages may");
+            assertTrue(response.as(String.class).contains("\"type\":\"end\""));
+        }
+    }
+
     /** A wrong method gets 405, the methods allowed, and an error naming them, not a plain-text 404. */
     @Test
     void aWrongMethodIsNamedWithTheOnesAllowed() throws Exception {
