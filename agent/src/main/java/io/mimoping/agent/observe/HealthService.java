@@ -2,7 +2,10 @@ package io.mimoping.agent.observe;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.http.Method;
+import io.helidon.http.PathMatchers;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -27,8 +30,11 @@ public final class HealthService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/health/live", (req, res) -> answer(res, health.get(), false))
-                .get("/health/ready", (req, res) -> answer(res, health.get(), true));
+        // HEAD too: load balancers probe with it
+        rules.route(Method.predicate(Method.GET, Method.HEAD), PathMatchers.exact("/health/live"),
+                        (req, res) -> answer(res, health.get(), false))
+                .route(Method.predicate(Method.GET, Method.HEAD), PathMatchers.exact("/health/ready"),
+                        (req, res) -> answer(res, health.get(), true));
     }
 
     private static void answer(ServerResponse res, Health health, boolean readiness) {
@@ -41,7 +47,7 @@ public final class HealthService implements HttpService {
         }
         res.status(up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503)
                 .header(HeaderValues.CONTENT_TYPE_JSON)
-                .header(HeaderValues.CACHE_NO_CACHE)
+                .header(HeaderNames.CACHE_CONTROL, "no-store")
                 .send(body.toString());
     }
 

@@ -1,10 +1,10 @@
 package io.mimoping.agent.observe;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.SequencedMap;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -201,7 +201,9 @@ public final class Metrics {
         if (Double.isInfinite(value)) {
             return value > 0 ? "+Inf" : "-Inf";
         }
-        return Double.isNaN(value) ? "NaN" : String.format(Locale.ROOT, "%s", value);
+        // plain decimals, as other clients write them: a bucket's le="0.0001", never "1.0E-4", which a selector
+        // written as {le="0.0001"} would not find
+        return Double.isNaN(value) ? "NaN" : BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
     }
 
     private static String escape(String help) {

@@ -1,6 +1,8 @@
 package io.mimoping.agent.observe;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.PathMatchers;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 
@@ -15,7 +17,7 @@ public final class MetricsService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/metrics", (req, res) -> res.header(HeaderNames.CONTENT_TYPE, Metrics.CONTENT_TYPE)
-                .send(metrics.scrape()));
+        rules.route(Method.predicate(Method.GET, Method.HEAD), PathMatchers.exact("/metrics"),
+                (req, res) -> res.header(HeaderNames.CONTENT_TYPE, Metrics.CONTENT_TYPE).send(metrics.scrape()));
     }
 }

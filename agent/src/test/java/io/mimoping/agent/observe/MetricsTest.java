@@ -20,7 +20,7 @@ class MetricsTest {
         metrics.gauge("test_ratio", "A ratio", () -> 0.25);
         metrics.gauge("test_nothing", "Not a number", () -> Double.NaN);
         metrics.counter("test_read_total", "Read elsewhere", () -> 7);
-        Metrics.Histogram rtt = metrics.histogram("test_rtt_seconds", "RTTs", 0.001, 0.01, 0.1);
+        Metrics.Histogram rtt = metrics.histogram("test_rtt_seconds", "RTTs", 0.0001, 0.001, 0.01, 0.1);
         sent.add(3);
         sent.increment();
         for (double value : new double[] {0.0005, 0.001, 0.005, 0.05, 5}) {
@@ -32,7 +32,8 @@ class MetricsTest {
         assertTrue(text.contains("test_ratio 0.25\n"), text);
         assertTrue(text.contains("test_nothing NaN\n"), text);
         assertTrue(text.contains("test_read_total 7\n"), text);
-        assertTrue(text.contains("test_rtt_seconds_bucket{le=\"0.001\"} 2\ntest_rtt_seconds_bucket{le=\"0.01\"} 3\n"
+        assertTrue(text.contains("test_rtt_seconds_bucket{le=\"0.0001\"} 0\n"
+                + "test_rtt_seconds_bucket{le=\"0.001\"} 2\ntest_rtt_seconds_bucket{le=\"0.01\"} 3\n"
                 + "test_rtt_seconds_bucket{le=\"0.1\"} 4\ntest_rtt_seconds_bucket{le=\"+Inf\"} 5\n"), text);
         assertTrue(text.contains("test_rtt_seconds_count 5\n"), text);
         assertEquals(5.0565, Double.parseDouble(text.split("test_rtt_seconds_sum ")[1].split("\n")[0]), 1e-9);

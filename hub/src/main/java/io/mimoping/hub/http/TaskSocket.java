@@ -2,6 +2,7 @@ package io.mimoping.hub.http;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.uri.UriQuery;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Status;
@@ -266,6 +267,7 @@ public final class TaskSocket implements WsListener {
 
         private void refuse(ServerRequest req, ServerResponse res) {
             check(store, req.path().path(), req.query(), req.headers());
+            res.header(HeaderNames.UPGRADE, "websocket"); // a 426 says which protocol to upgrade to (RFC 9110)
             throw new RequestException(Status.UPGRADE_REQUIRED_426, "websocket_required", null,
                     "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
         }

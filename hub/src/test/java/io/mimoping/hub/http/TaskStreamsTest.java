@@ -418,7 +418,9 @@ class TaskStreamsTest {
                 "Last-Event-ID", "seven"), 400, "invalid_value", "Last-Event-ID");
         assertRefused(clients.send("POST", "/tasks", "{\"targets\":[\"127.0.0.1\"],\"count\":0}",
                 "Content-Type", "application/json"), 400, "out_of_range", "count");
-        assertRefused(clients.send("GET", "/tasks/" + id + "/ws", null), 426, "websocket_required", null);
+        HttpResponse<String> notUpgraded = clients.send("GET", "/tasks/" + id + "/ws", null);
+        assertRefused(notUpgraded, 426, "websocket_required", null);
+        assertEquals("websocket", notUpgraded.headers().firstValue("Upgrade").orElse(null), "a 426 names the protocol");
 
         StreamClients.Ws unknown = clients.ws("0123456789abcdef", "", true);
         String closed = unknown.closed.get(10, TimeUnit.SECONDS);

@@ -91,6 +91,9 @@ class SystemdProcessTest {
                 assertTrue(hubSystemd.count("WATCHDOG=1", ready) >= 3, "hub pings every 500 ms: " + hubSystemd.messages());
                 assertEquals(200, get(control + "/health/ready").statusCode());
                 assertEquals(200, get(hubUrl + "/health/ready").statusCode());
+                assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(hubUrl + "/health/ready"))
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode(), "load balancers probe with HEAD");
 
                 List<JsonNode> events = pingTask(hubUrl, agentName, 3, 50, 0);
                 assertEquals("end", events.getLast().get("type").asText());
