@@ -26,6 +26,7 @@ import io.mimoping.hub.http.PingTaskService;
 import io.mimoping.hub.http.SameOrigin;
 import io.mimoping.hub.http.TaskSocket;
 import io.mimoping.hub.observe.HubObservation;
+import io.mimoping.hub.stream.StreamLimits;
 import io.mimoping.hub.stream.TaskStore;
 import io.mimoping.hub.task.AgentDirectory;
 import io.mimoping.hub.task.TaskRunner;
@@ -98,10 +99,19 @@ public final class Main {
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
                 .shutdownHook(false);
         Dispatcher onBroker = dispatcher;
+        long heap = Runtime.getRuntime().maxMemory();
+        StreamLimits streams = options.streams().fittedTo(heap);
+        if (!streams.equals(options.streams())) {
+            System.out.println("mimoping hub: at most " + streams.maxTasks() + " background tasks at once, and "
+                    + (streams.retainTotalBytes() >> 20) + " MiB for the finished ones (max-tasks "
+                    + options.streams().maxTasks() + ", retain-total-bytes " + (options.streams().retainTotalBytes() >> 20)
+                    + " MiB lowered: the events they keep must fit in half the Java heap, " + (heap >> 20) + " MiB;"
+                    + " raise it with MIMOPING_JAVA_OPTS=-Xmx..., or keep less per task with --retain-bytes)");
+        }
         HubTasks tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
                 onBroker == null ? AgentDirectory.NONE
                         : name -> Optional.of(onBroker.agent(name, agents.find(name).isPresent())),
-                options.streams(), observation.clients()),
+                streams, observation.clients()),
                 observation::routing);
         Broker connection = broker;
         Runnable closeBehindServer = () -> {

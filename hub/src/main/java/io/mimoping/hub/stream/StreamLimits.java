@@ -33,6 +33,19 @@ public record StreamLimits(int retainEvents, long retainBytes, Duration keepFini
         }
     }
 
+    /**
+     * These limits, lowered where need be so that the events all tasks may keep fit in half of a Java heap of
+     * {@code heapBytes}: at most a quarter for the finished tasks ({@code retainTotalBytes}), the rest for the
+     * running ones, each of which may keep {@code retainBytes} ({@code maxTasks}, at least one). Otherwise enough
+     * busy tasks would exhaust the heap and the hub would die with all of them.
+     */
+    public StreamLimits fittedTo(long heapBytes) {
+        long finished = Math.min(retainTotalBytes, Math.max(1, heapBytes / 4));
+        long running = Math.max(1, (heapBytes / 2 - finished) / retainBytes);
+        return new StreamLimits(retainEvents, retainBytes, keepFinished, keepTasks, finished,
+                (int) Math.min(maxTasks, running), clientTimeout);
+    }
+
     /** The same limits with another retention per task. */
     public StreamLimits withRetention(int events, long bytes, Duration keep) {
         return new StreamLimits(events, bytes, keep, keepTasks, retainTotalBytes, maxTasks, clientTimeout);
