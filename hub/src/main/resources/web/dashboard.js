@@ -40,11 +40,20 @@ class TaskView {
     $('errors').replaceChildren(el('li', {class: 'none muted'}, 'none'));
     $('chart').replaceChildren();
     $('chart').dataset.points = '0';
-    this.setState('running');
+    this.setState('connecting');
     this.source = new EventSource('/tasks/' + id + '/events');
     this.source.onmessage = (e) => this.onEvent(JSON.parse(e.data));
     this.source.onerror = () => {
-      if (this.source.readyState === EventSource.CLOSED && this.state === 'running') this.notice('stream', 'the stream closed; reload to resume');
+      if (this.source.readyState !== EventSource.CLOSED || (this.state !== 'running' && this.state !== 'connecting')) return;
+      // closed for good: a task the hub does not know (never, or forgotten since it finished), or a hub gone
+      fetch('/tasks/' + encodeURIComponent(id)).then((r) => {
+        if (r.status === 404) {
+          this.setState('unknown');
+          this.notice('stream', 'this hub has no task ' + id + ': finished tasks are forgotten after a while');
+        } else {
+          this.notice('stream', 'the stream closed; reload to resume');
+        }
+      }, () => this.notice('stream', 'the hub does not answer; reload to resume'));
     };
     this.timer = setInterval(() => this.render(), 200);
   }
@@ -80,6 +89,7 @@ class TaskView {
     const d = ev.data, from = ev.metadata.from;
     switch (ev.type) {
       case 'task':
+        this.setState('running');
         $('task-progress').textContent = d.targets.length + ' target(s) × ' + d.count + ' every ' + d.interval + ' ms from ' + d.from.join(', ');
         break;
       case 'pkt_recv': {

@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -153,6 +154,17 @@ class DashboardTest {
         screenshot("dashboard.png");
         agent.abort();
         http.shutdownNow();
+    }
+
+    /** A link to a task the hub does not know (or has forgotten) says so; it does not pass for a running task. */
+    @Test
+    void aTaskTheHubDoesNotKnowIsShownAsUnknown() {
+        browser.get(url("/#0123456789abcdef"));
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(50));
+        wait.until(b -> b.findElement(By.id("task-state")).getText().equals("unknown"));
+        assertTrue(browser.findElement(By.id("errors")).getText().contains("this hub has no task 0123456789abcdef"),
+                browser.findElement(By.id("errors")).getText());
+        assertFalse(browser.findElement(By.id("cancel")).isDisplayed(), "nothing to cancel");
     }
 
     @Test
