@@ -84,6 +84,12 @@ class HubStopTest {
             JsonNode end = rest.getLast();
             assertEquals("end", end.get("type").asText(), rest.toString());
             assertTrue(end.get("data").get("sent").asLong() < 600, end.toString());
+            // before them, what the target measured until the stop: the engine sums it up as it would at its end
+            JsonNode stats = rest.get(rest.size() - 3);
+            assertEquals("ping_stats", stats.get("type").asText(), rest.toString());
+            assertEquals(end.get("data").get("sent").asLong(), stats.get("data").get("packets_sent").asLong(),
+                    stats + " / " + end);
+            assertTrue(stats.get("data").get("packets_recv").asLong() >= 1, stats.toString());
 
             List<TaskEvent> grpcRest = new ArrayList<>();
             grpc.forEachRemaining(grpcRest::add); // ends with the call's OK status, or throws

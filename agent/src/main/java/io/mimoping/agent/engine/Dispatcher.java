@@ -223,6 +223,8 @@ final class Dispatcher {
                     close(part);
                 }
             }
+            // what a target stopped early (cancelled, or its shard failed) measured: its part counts what it sent
+            case EventRing.TARGET_STOPPED -> run.emit(part.targets[ring.target[i]].stats(ring.seq[i]));
             case EventRing.PART_STOPPED, EventRing.PART_FAILED -> {
                 if (part.closed) {
                     return;

@@ -19,6 +19,11 @@ final class EventRing {
     static final int PART_STOPPED = 5;
     /** The same, because its shard stopped: the task gets an engine_stopped error. */
     static final int PART_FAILED = 6;
+    /**
+     * Before a part's PART_STOPPED or PART_FAILED, one per target that had sent and not finished: {@code seq}
+     * holds what it sent; its statistics so far are reported.
+     */
+    static final int TARGET_STOPPED = 7;
 
     private final int mask;
     final TaskPart[] part;

@@ -4,7 +4,9 @@ package io.mimoping.agent.engine;
 public interface RunningTask {
 
     /**
-     * Stops sending probes at once and finishes the task: its listener gets
+     * Stops sending probes at once and finishes the task: its listener may first get the statistics so far of
+     * each target that had sent and not finished (the probe engine reports them, probes still in flight counted as
+     * sent and not received; an agent's remote run has none to give), then
      * {@link io.mimoping.bridge.probe.ProbeListener#onFinished} with the counts so far, and no further event.
      * Does nothing if the task already finished.
      */

@@ -601,9 +601,14 @@ final class Shard implements AutoCloseable {
     private void finishTarget(TaskPart part, int target) {
         part.finished[target] = true;
         part.unfinished--;
+        targetRecord(part, target, EventRing.TARGET_DONE);
+    }
+
+    /** A target's end, done or stopped, with what it sent. */
+    private void targetRecord(TaskPart part, int target, int type) {
         int i = events.claim(drainWhileBlocked);
         events.part[i] = part;
-        events.type[i] = EventRing.TARGET_DONE;
+        events.type[i] = type;
         events.target[i] = target;
         events.seq[i] = part.sent[target];
         events.next();
@@ -612,6 +617,11 @@ final class Shard implements AutoCloseable {
     private void stopPart(TaskPart part, int type) {
         part.stopped = true;
         part.grid.stop();
+        for (int target = 0; target < part.finished.length; target++) {
+            if (!part.finished[target] && part.sent[target] > 0) {
+                targetRecord(part, target, EventRing.TARGET_STOPPED);
+            }
+        }
         int i = events.claim(drainWhileBlocked);
         events.part[i] = part;
         events.type[i] = type;

@@ -51,14 +51,10 @@ final class TextSink implements EventSink {
         long answered;
         long timedOut;
         long rttSum;
-        long rttMin = Long.MAX_VALUE;
-        long rttMax;
 
         void answered(long rttNanos) {
             answered++;
             rttSum += rttNanos;
-            rttMin = Math.min(rttMin, rttNanos);
-            rttMax = Math.max(rttMax, rttNanos);
         }
 
         String soFar() {
@@ -111,16 +107,10 @@ final class TextSink implements EventSink {
                 + (error.seq().isPresent() ? " for [" + error.seq().getAsLong() + "]" : "") + ": " + error.message());
     }
 
-    /**
-     * The summaries, in the request's order; a target stopped before it finished (the task was cancelled) is summed
-     * up from the outcomes it had, as fping does when interrupted.
-     */
+    /** The summaries, in the request's order (a cancelled task's engine sums up what each target measured). */
     @Override
     public void end(TaskTotals totals) {
         out.flush();
-        running.forEach((name, target) -> summaries.computeIfAbsent(name, n -> summary(n,
-                target.answered + target.timedOut, target.answered, target.rttMin,
-                target.answered == 0 ? 0 : (double) target.rttSum / target.answered, target.rttMax)));
         if (!summaries.isEmpty()) {
             err.println();
             order.stream().filter(summaries::containsKey).map(summaries::get).forEach(err::println);

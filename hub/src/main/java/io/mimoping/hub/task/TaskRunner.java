@@ -201,7 +201,7 @@ public final class TaskRunner {
         long received = 0;
         long timeouts = 0;
         long errors = 0;
-        boolean cancelled = false;
+        String cancelled = null;
         try {
             for (int open = running.size(); open > 0; ) {
                 switch (next(queue, out)) {
@@ -227,15 +227,17 @@ public final class TaskRunner {
                         open--;
                     }
                     case Cancelled(String reason) -> {
-                        if (!cancelled) {
-                            cancelled = true;
-                            // each side finishes at once with its counts so far, and sends nothing more
+                        if (cancelled == null) {
+                            cancelled = reason;
+                            // each side finishes at once: the statistics of what it measured, its counts so far
                             running.forEach(RunningTask::cancel);
-                            out.probe(TaskRequest.HUB, ProbeError.ofTarget(ErrorCode.CANCELLED, null, reason));
-                            errors++;
                         }
                     }
                 }
+            }
+            if (cancelled != null) { // last before the end, after what the sides measured
+                out.probe(TaskRequest.HUB, ProbeError.ofTarget(ErrorCode.CANCELLED, null, cancelled));
+                errors++;
             }
         } catch (RuntimeException e) {
             running.forEach(RunningTask::cancel);
