@@ -15,9 +15,9 @@ import io.mimoping.hub.task.TaskResult;
 import io.mimoping.hub.task.TaskRunner;
 
 import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -181,10 +181,11 @@ public final class PingCommand {
             } else if (options && arg.equals("-f")) {
                 readTargets(value(args, i++), stdin).forEach(targets::add);
             } else if (options && arg.equals("-o")) {
-                text = switch (value(args, i++)) {
+                String format = value(args, i++);
+                text = switch (format) {
                     case "text" -> true;
                     case "ndjson" -> false;
-                    default -> throw new UsageException("-o must be ndjson or text, got '" + args[i] + "'");
+                    default -> throw new UsageException("-o must be ndjson or text, got '" + format + "'");
                 };
             } else if (options && arg.startsWith("-") && arg.length() > 1) {
                 throw new UsageException("unknown option '" + arg + "'");

@@ -92,8 +92,7 @@ final class TextSink implements EventSink {
                 line(name + " : [" + timeout.seq() + "], timed out " + target.soFar());
             }
             case ProbeError error -> error(name, error);
-            case TargetStats stats -> summaries.put(name, summary(name, stats.sent(), stats.received(),
-                    stats.minNanos(), stats.meanNanos(), stats.maxNanos()));
+            case TargetStats stats -> summaries.put(name, summary(name, stats));
         }
     }
 
@@ -118,10 +117,10 @@ final class TextSink implements EventSink {
         err.flush();
     }
 
-    private static String summary(String name, long sent, long received, long min, double mean, long max) {
-        return name + " : xmt/rcv/%loss = " + sent + "/" + received + "/"
-                + (sent == 0 ? 0 : Math.round(100.0 * (sent - received) / sent)) + "%"
-                + (received == 0 ? "" : ", min/avg/max = " + millis(min) + "/" + millis(mean) + "/" + millis(max));
+    private static String summary(String name, TargetStats stats) {
+        return name + " : xmt/rcv/%loss = " + stats.sent() + "/" + stats.received() + "/"
+                + Math.round(stats.lossPercent()) + "%" + (stats.received() == 0 ? "" : ", min/avg/max = "
+                + millis(stats.minNanos()) + "/" + millis(stats.meanNanos()) + "/" + millis(stats.maxNanos()));
     }
 
     @Override

@@ -7,7 +7,7 @@ import io.mimoping.bridge.probe.PingTask;
 import io.mimoping.bridge.probe.ProbeError;
 import io.mimoping.bridge.probe.ProbeEvent;
 import io.mimoping.bridge.probe.ProbeListener;
-import io.mimoping.bridge.probe.Reply;
+import io.mimoping.bridge.probe.TargetStats;
 import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.hub.event.EventSink;
 
@@ -206,8 +206,9 @@ public final class TaskRunner {
             for (int open = running.size(); open > 0; ) {
                 switch (next(queue, out)) {
                     case Event(String from, ProbeEvent event) -> {
-                        if (event instanceof Reply reply && reply.kind() == Reply.Kind.FIRST) {
-                            answered.add(name(from, reply.target())); // so far, if the task is cancelled
+                        // a stopped side reports what its targets measured too (RunningTask#cancel)
+                        if (event instanceof TargetStats stats && stats.received() > 0) {
+                            answered.add(name(from, stats.target()));
                         }
                         if (event instanceof ProbeError error && error.code() == ErrorCode.RESOLVE_FAILED
                                 && error.target() != null) {
@@ -249,10 +250,11 @@ public final class TaskRunner {
         }
         for (String from : request.from()) {
             for (String target : request.targets()) {
-                if (notFound.contains(name(from, target))) {
-                    unresolved.add(name(from, target));
-                } else if (!answered.contains(name(from, target))) {
-                    unanswered.add(name(from, target));
+                String pair = name(from, target);
+                if (notFound.contains(pair)) {
+                    unresolved.add(pair);
+                } else if (!answered.contains(pair)) {
+                    unanswered.add(pair);
                 }
             }
         }
