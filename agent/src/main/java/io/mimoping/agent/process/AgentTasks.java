@@ -182,10 +182,14 @@ final class AgentTasks implements AutoCloseable {
                     LOG.fine(() -> "task " + task.id() + " started: " + task.targets().size() + " target(s)");
                 }
             }
-            case Command.Cancel(String taskId, String reason) -> {
+            case Command.Cancel(String taskId, String reason, boolean report) -> {
                 seen.add(taskId);
                 LOG.fine(() -> "task " + taskId + " cancelled: " + reason);
-                stop(taskId);
+                if (report) {
+                    cancel(taskId);
+                } else {
+                    stop(taskId);
+                }
             }
             case Command.Ack(Map<String, Long> received) -> received.forEach((taskId, count) -> {
                 TaskReporter reporter = reporters.get(taskId);
@@ -196,12 +200,17 @@ final class AgentTasks implements AutoCloseable {
         }
     }
 
-    /** Stops the task if it runs, and forgets its reports: the hub no longer follows it. */
-    private void stop(String taskId) {
+    /** Stops the task if it runs; the hub still gets its reports: what each target measured, then the end. */
+    private void cancel(String taskId) {
         RunningTask task = running.get(taskId);
         if (task != null) {
             task.cancel();
         }
+    }
+
+    /** Stops the task if it runs, and forgets its reports: the hub no longer follows it. */
+    private void stop(String taskId) {
+        cancel(taskId);
         TaskReporter reporter = reporters.remove(taskId);
         if (reporter != null) {
             reporter.discard();

@@ -11,8 +11,14 @@ public sealed interface Command {
     record Run(PingTask task) implements Command {
     }
 
-    /** Stop this task now and forget its reports: its client went away, or the hub no longer follows it. */
-    record Cancel(String taskId, String reason) implements Command {
+    /**
+     * Stop this task now.
+     *
+     * @param report whether the hub still follows the run: the agent reports what its targets measured and
+     *               its end, as at a normal end; otherwise the hub no longer follows it, and the agent
+     *               forgets its reports
+     */
+    record Cancel(String taskId, String reason, boolean report) implements Command {
     }
 
     /**

@@ -47,8 +47,8 @@ public final class WireCodec {
                     .setCount(task.count())
                     .setTimeoutMs(Math.toIntExact(task.timeout().toMillis()))
                     .setPayloadSize(task.payloadSize()));
-            case Command.Cancel(String taskId, String reason) ->
-                    message.setCancel(CancelTask.newBuilder().setTaskId(taskId).setReason(reason));
+            case Command.Cancel(String taskId, String reason, boolean report) ->
+                    message.setCancel(CancelTask.newBuilder().setTaskId(taskId).setReason(reason).setReport(report));
             case Command.Ack(Map<String, Long> received) ->
                     message.setAck(ResultsAck.newBuilder().putAllReceived(received));
         }
@@ -73,7 +73,8 @@ public final class WireCodec {
                     throw new WireException("invalid task " + task.getTaskId() + ": " + e.getMessage(), e);
                 }
             }
-            case CANCEL -> new Command.Cancel(message.getCancel().getTaskId(), message.getCancel().getReason());
+            case CANCEL -> new Command.Cancel(message.getCancel().getTaskId(), message.getCancel().getReason(),
+                    message.getCancel().getReport());
             case ACK -> new Command.Ack(message.getAck().getReceivedMap());
             case COMMAND_NOT_SET -> throw new WireException("command without content");
         };

@@ -28,8 +28,10 @@ class WireCodecTest {
         PingTask task = new PingTask("t1", List.of("127.0.0.1", "::1", "localhost"), Duration.ofMillis(200), 70_000,
                 Duration.ofMillis(1500), 56);
         assertEquals(new Command.Run(task), WireCodec.decodeCommand(WireCodec.encode(new Command.Run(task))));
-        Command cancel = new Command.Cancel("t1", "the client went away");
-        assertEquals(cancel, WireCodec.decodeCommand(WireCodec.encode(cancel)));
+        for (boolean report : new boolean[] {true, false}) {
+            Command cancel = new Command.Cancel("t1", "the client went away", report);
+            assertEquals(cancel, WireCodec.decodeCommand(WireCodec.encode(cancel)));
+        }
         Command ack = new Command.Ack(Map.of("t1", 5_000_000_000L, "t2", 0L));
         assertEquals(ack, WireCodec.decodeCommand(WireCodec.encode(ack)));
     }

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -44,6 +45,11 @@ public final class Dispatcher implements AutoCloseable {
     private static final Duration CONSUMER_POLL = Duration.ofMillis(20);
     /** How often each agent hears which of its reports this hub has (so that it can forget them). */
     static final Duration ACK_EVERY = Duration.ofMillis(100);
+    /**
+     * How long a cancelled run waits for its agent's last reports (what each target measured, and the end).
+     * Well within the 2 s a stopping hub gives its streams to end.
+     */
+    static final Duration CANCEL_GRACE = Duration.ofSeconds(1);
     private static final int REMEMBERED = 10_000;
 
     private final String hubId;
@@ -129,7 +135,7 @@ public final class Dispatcher implements AutoCloseable {
 
     private RemoteRun dispatch(String agent, boolean registeredHere, PingTask task, ProbeListener listener) {
         RemoteRun run = new RemoteRun(agent, task, listener, this::cancelled);
-        // followed from now on: closing the hub cancels it even while it waits for its agent's consumer
+        // followed from now on: closing the hub ends it even while it waits for its agent's consumer
         runs.put(key(task.id(), agent), run);
         // The broker round trips, and the wait for a just-registered agent's consumer, must not hold up the
         // task's other sides: the run's events (a refusal too) reach the listener whenever they come.
@@ -151,7 +157,7 @@ public final class Dispatcher implements AutoCloseable {
                 run.refused(ErrorCode.AGENT_UNKNOWN, "no agent named '" + agent + "' is connected to the broker");
             } else if (consumers == 0) {
                 run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
-            } else if (!run.finished()) { // else the client left, or the hub is closing
+            } else if (run.dispatching()) { // else it was cancelled, or the hub is closing
                 send(agent, new Command.Run(run.task()));
             }
         } catch (InterruptedException e) {
@@ -196,10 +202,7 @@ public final class Dispatcher implements AutoCloseable {
         RemoteRun run = runs.get(key(report.taskId(), report.from()));
         if (run == null) {
             // The run ended here (complete, cancelled or given up as lost): the agent may stop and forget it.
-            // Once per run: copies published again after a broker restart would each ask for another.
-            if (stopped.add(key(report.taskId(), report.from()))) {
-                send(report.from(), new Command.Cancel(report.taskId(), "hub " + hubId + " no longer follows the task"));
-            }
+            forget(report.from(), report.taskId());
             return;
         }
         run.accept(report);
@@ -222,9 +225,32 @@ public final class Dispatcher implements AutoCloseable {
         byAgent.forEach((agent, received) -> send(agent, new Command.Ack(received)));
     }
 
+    /** The run was cancelled at the hub: its agent stops and reports what it measured, and the end. */
     private void cancelled(RemoteRun run) {
-        runs.remove(key(run.taskId(), run.agent()));
-        send(run.agent(), new Command.Cancel(run.taskId(), "the client went away"));
+        send(run.agent(), new Command.Cancel(run.taskId(), "the task was cancelled at hub " + hubId, true));
+        try {
+            watchdog.schedule(() -> abandon(run), CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) { // the hub is closing: the run ends now
+            abandon(run);
+        }
+    }
+
+    /** The hub stops following the run (if it has not ended yet); its agent stops it and forgets its reports. */
+    private void abandon(RemoteRun run) {
+        runs.remove(key(run.taskId(), run.agent()), run);
+        if (run.abandon()) {
+            forget(run.agent(), run.taskId());
+        }
+    }
+
+    /**
+     * Tells the agent to stop the task and forget its reports. Once per run: copies of its reports published
+     * again after a broker restart would each ask for another.
+     */
+    private void forget(String agent, String taskId) {
+        if (stopped.add(key(taskId, agent))) {
+            send(agent, new Command.Cancel(taskId, "hub " + hubId + " no longer follows the task", false));
+        }
     }
 
     /**
@@ -256,7 +282,7 @@ public final class Dispatcher implements AutoCloseable {
     @Override
     public void close() {
         watchdog.shutdownNow();
-        runs.values().forEach(RemoteRun::cancel);
+        runs.values().forEach(this::abandon);
         try {
             if (consumer.isOpen()) {
                 consumer.queueDelete(replyQueue());

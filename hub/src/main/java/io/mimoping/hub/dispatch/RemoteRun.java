@@ -26,7 +26,9 @@ import java.util.function.Consumer;
  * One agent's part of one task, seen from the hub: puts the agent's numbered batches back in order,
  * drops copies published again after a broker failover, closes on the agent's end message once every
  * batch is in, and ends with {@code agent_lost} naming the unanswered probes if the agent falls silent.
- * Thread-safe: the broker's consumer, the silence watchdog and the client's thread all call it.
+ * Cancelled, it follows the agent's last reports (what each target measured, then the end) for up to
+ * {@link Dispatcher#CANCEL_GRACE}. Thread-safe: the broker's consumer, the watchdog and the client's thread
+ * all call it.
  */
 final class RemoteRun implements RunningTask {
 
@@ -48,6 +50,10 @@ final class RemoteRun implements RunningTask {
     private long received;
     private long timeouts;
     private long errors;
+    /** The task was (or is being) published to the agent's queue. */
+    private boolean dispatched;
+    /** Cancelled: the agent was asked to stop and report what it measured. */
+    private boolean cancelled;
     private boolean finished;
 
     RemoteRun(String agent, PingTask task, ProbeListener listener, Consumer<RemoteRun> onCancel) {
@@ -142,18 +148,45 @@ final class RemoteRun implements RunningTask {
         finish(totals());
     }
 
+    /**
+     * Whether the task may go to the agent now, which the run then expects; not once it was cancelled or
+     * refused.
+     */
+    synchronized boolean dispatching() {
+        dispatched = !finished && !cancelled;
+        return dispatched;
+    }
+
+    /**
+     * Stops the run. A task not given to the agent yet finishes at once; otherwise the agent is asked to stop
+     * ({@code onCancel}) and the run finishes with its last reports, or when {@link #abandon abandoned}.
+     */
     @Override
     public void cancel() {
-        boolean cancelled;
         synchronized (this) {
-            cancelled = !finished;
-            if (cancelled) {
-                finish(totals());
+            if (finished || cancelled) {
+                return;
             }
+            if (!dispatched) {
+                finish(totals());
+                return;
+            }
+            cancelled = true;
         }
-        if (cancelled) {
-            onCancel.accept(this);
+        onCancel.accept(this);
+    }
+
+    /**
+     * Finishes the run at once with what came, whatever the agent still sends: the hub stops following it.
+     *
+     * @return whether the agent may still be running it (and should be told to stop and forget it)
+     */
+    synchronized boolean abandon() {
+        boolean wasRunning = dispatched && !finished;
+        if (!finished) {
+            finish(totals());
         }
+        return wasRunning;
     }
 
     synchronized boolean finished() {

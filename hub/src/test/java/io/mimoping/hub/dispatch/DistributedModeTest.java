@@ -11,10 +11,12 @@ import io.mimoping.agent.process.AgentMain;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.Topology;
 import io.mimoping.bridge.probe.Reply;
+import io.mimoping.bridge.probe.TargetStats;
 import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.bridge.wire.Command;
 import io.mimoping.bridge.wire.Report;
 import io.mimoping.bridge.wire.WireCodec;
+import io.mimoping.hub.http.StreamClients;
 import io.mimoping.hub.ws.WsClient;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -453,6 +455,108 @@ class DistributedModeTest {
             await("the agent to stop the task", Duration.ofSeconds(3), () -> agent.runningTasks() == 0);
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closed);
             assertTrue(ms < 1_500, "cancel reached the agent within ~1 s of the client leaving: " + ms + " ms");
+        }
+    }
+
+    /**
+     * A task cancelled with DELETE still tells what each (agent, target) measured until then, as a task of the
+     * hub's own does: its {@code ping_stats} come before the {@code cancelled} error, and the counts add up.
+     */
+    @Test
+    void aCancelledTaskReportsWhatEachAgentsTargetsMeasured() throws Exception {
+        String a1 = agentName("stats-1");
+        String a2 = agentName("stats-2");
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); AgentMain first = agent(hub, a1);
+             AgentMain second = agent(hub, a2); StreamClients clients = new StreamClients(hub.server.port())) {
+            awaitRegistered(hub, a1, a2);
+            String id = clients.start("{\"from\":[\"" + a1 + "\",\"" + a2 + "\",\"hub\"],"
+                    + "\"targets\":[\"127.0.0.1\",\"::1\"],\"count\":1000,\"interval\":50}");
+            await("replies from every side", Duration.ofSeconds(10), () -> {
+                JsonNode page = StreamClients.json(clients.send("GET", "/tasks/" + id + "/events", null).body());
+                Set<String> from = new HashSet<>();
+                page.get("events").forEach(e -> {
+                    if (StreamClients.type(e).equals("pkt_recv")) {
+                        from.add(e.get("metadata").get("from").asText());
+                    }
+                });
+                return from.equals(Set.of(a1, a2, "hub"));
+            });
+            long asked = System.nanoTime();
+            HttpResponse<String> deleted = clients.send("DELETE", "/tasks/" + id, null); // returns at the task's end
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+            assertEquals(200, deleted.statusCode(), deleted.body());
+            assertTrue(ms < Dispatcher.CANCEL_GRACE.toMillis(), "the agents reported at once, not at the grace's end: "
+                    + ms + " ms");
+
+            List<JsonNode> events = clients.longPoll(id, 0);
+            List<String> types = events.stream().map(StreamClients::type).toList();
+            assertEquals(List.of("error", "end"), types.subList(types.size() - 2, types.size()), types.toString());
+            assertEquals("cancelled", events.get(events.size() - 2).get("data").get("code").asText());
+            List<JsonNode> stats = ofType(events, "ping_stats");
+            Set<String> pairs = new HashSet<>();
+            long sent = 0;
+            for (JsonNode s : stats) {
+                pairs.add(s.get("metadata").get("from").asText() + "/" + s.get("data").get("target").asText());
+                assertTrue(s.get("data").get("packets_recv").asLong() >= 1, s.toString());
+                sent += s.get("data").get("packets_sent").asLong();
+            }
+            assertEquals(Set.of(a1 + "/127.0.0.1", a1 + "/::1", a2 + "/127.0.0.1", a2 + "/::1", "hub/127.0.0.1",
+                    "hub/::1"), pairs, "one ping_stats per (side, target)");
+            assertEquals(6, stats.size(), stats.toString());
+            JsonNode end = events.getLast().get("data");
+            assertEquals(sent, end.get("sent").asLong(), "the end counts what the statistics count: " + end);
+            assertTrue(end.get("sent").asLong() < 6 * 1000, end.toString());
+            await("the agents to stop the task", Duration.ofSeconds(3),
+                    () -> first.runningTasks() == 0 && second.runningTasks() == 0);
+            awaitNothingUnacknowledged(first);
+            awaitNothingUnacknowledged(second);
+        }
+    }
+
+    /**
+     * The hub's half of a cancel, with the agent played by hand: the agent is asked to report, and its last
+     * reports are streamed; an agent that sends none holds the stream up no longer than the grace, and is
+     * then told, once, that the hub no longer follows the run.
+     */
+    @Test
+    void aCancelledRunWaitsBrieflyForItsAgentsLastReports() throws Exception {
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0);
+             StandIn agent = new StandIn(hub, agentName("cancel-by-hand"));
+             StreamClients clients = new StreamClients(hub.server.port());
+             ExecutorService client = Executors.newVirtualThreadPerTaskExecutor()) {
+            agent.takeCommands();
+            String body = "{\"from\":[\"" + agent.name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":100}";
+
+            String id = clients.start(body);
+            assertEquals(id, agent.task().task().id());
+            Future<HttpResponse<String>> deleted = client.submit(() -> clients.send("DELETE", "/tasks/" + id, null));
+            assertEquals(new Command.Cancel(id, "the task was cancelled at hub " + hub.id, true),
+                    agent.commands.poll(2, TimeUnit.SECONDS), "asked to stop and report");
+            agent.report(new Report.Batch(id, agent.name, 0, List.of(new TargetStats("127.0.0.1",
+                    InetAddress.getByName("127.0.0.1"), 3, 2, 0, List.of(40_000L, 60_000L), List.of(64, 64)))));
+            agent.report(new Report.End(id, agent.name, new TaskTotals(3, 2, 0, 0, Duration.ofMillis(250)), 1));
+            assertEquals(200, deleted.get(10, TimeUnit.SECONDS).statusCode());
+            List<JsonNode> events = clients.longPoll(id, 0);
+            assertEquals(List.of("task", "ping_stats", "error", "end"), events.stream().map(StreamClients::type).toList());
+            assertEquals(3, events.getLast().get("data").get("sent").asLong(), "the agent's count");
+            assertEquals(new Command.Ack(Map.of(id, 2L)), agent.commands.poll(2, TimeUnit.SECONDS),
+                    "the whole stream acknowledged");
+
+            String silent = clients.start(body);
+            assertEquals(silent, agent.task().task().id());
+            long asked = System.nanoTime();
+            Future<HttpResponse<String>> waited = client.submit(() -> clients.send("DELETE", "/tasks/" + silent, null));
+            assertTrue(agent.commands.poll(2, TimeUnit.SECONDS) instanceof Command.Cancel c && c.report());
+            assertEquals(200, waited.get(10, TimeUnit.SECONDS).statusCode());
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+            assertTrue(ms >= Dispatcher.CANCEL_GRACE.toMillis() - 50 && ms < 3 * Dispatcher.CANCEL_GRACE.toMillis(),
+                    "held up for the grace only: " + ms + " ms");
+            assertEquals(List.of("task", "error", "end"),
+                    clients.longPoll(silent, 0).stream().map(StreamClients::type).toList());
+            assertEquals(new Command.Cancel(silent, "hub " + hub.id + " no longer follows the task", false),
+                    agent.commands.poll(2, TimeUnit.SECONDS), "given up: the agent may forget it");
+            agent.report(new Report.End(silent, agent.name, new TaskTotals(0, 0, 0, 0, Duration.ofMillis(5)), 0));
+            assertNull(agent.commands.poll(500, TimeUnit.MILLISECONDS), "told once; a late report changes nothing");
         }
     }
 

@@ -20,14 +20,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 /** Real clients of the task streams, on the JDK's HTTP and WebSocket clients: what a user's program does. */
-final class StreamClients implements AutoCloseable {
+public final class StreamClients implements AutoCloseable {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String base;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    StreamClients(int port) {
+    public StreamClients(int port) {
         this.base = "http://127.0.0.1:" + port;
     }
 
@@ -39,7 +39,7 @@ final class StreamClients implements AutoCloseable {
         return URI.create(base + path);
     }
 
-    static JsonNode json(String text) {
+    public static JsonNode json(String text) {
         try {
             return JSON.readTree(text);
         } catch (IOException e) {
@@ -51,11 +51,11 @@ final class StreamClients implements AutoCloseable {
         return event.get("metadata").get("cursor").asLong();
     }
 
-    static String type(JsonNode event) {
+    public static String type(JsonNode event) {
         return event.get("type").asText();
     }
 
-    HttpResponse<String> send(String method, String path, String body, String... headers) {
+    public HttpResponse<String> send(String method, String path, String body, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(90))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
@@ -72,7 +72,7 @@ final class StreamClients implements AutoCloseable {
     }
 
     /** Starts a task with {@code POST /tasks}; its id. */
-    String start(String body) {
+    public String start(String body) {
         HttpResponse<String> response = send("POST", "/tasks", body, "Content-Type", "application/json");
         if (response.statusCode() != 201) {
             throw new AssertionError("POST /tasks answered " + response.statusCode() + ": " + response.body());
@@ -133,7 +133,7 @@ final class StreamClients implements AutoCloseable {
     }
 
     /** Long-polls from {@code cursor} until the task has ended; every event, gaps included. */
-    List<JsonNode> longPoll(String taskId, long cursor) {
+    public List<JsonNode> longPoll(String taskId, long cursor) {
         List<JsonNode> events = new ArrayList<>();
         while (true) {
             HttpResponse<String> response = send("GET", "/tasks/" + taskId + "/events?cursor=" + cursor + "&wait=25s", null);
