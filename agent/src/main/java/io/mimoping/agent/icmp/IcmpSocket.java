@@ -40,6 +40,8 @@ public final class IcmpSocket implements AutoCloseable {
     private int identifier;
     /** msghdr, iovec, sockaddr and control buffer for recvmsg; the packet buffer; a sockaddr for sendto. */
     private final Memory header = new Memory(MSGHDR + IOVEC + SOCKADDR + CONTROL);
+    private final ByteBuffer headerView = header.getByteBuffer(0, header.size()).order(ByteOrder.nativeOrder());
+    private final ControlMessages messages = new ControlMessages(headerView);
     private final Memory data = new Memory(MAX_PACKET);
     private final ByteBuffer dataView = data.getByteBuffer(0, MAX_PACKET).order(ByteOrder.BIG_ENDIAN);
     private final Memory destination = new Memory(SOCKADDR);
@@ -309,23 +311,15 @@ public final class IcmpSocket implements AutoCloseable {
     }
 
     private void readControl(ReceivedPacket into) {
-        Pointer control = header.share(MSGHDR + IOVEC + SOCKADDR);
-        long length = header.getLong(40);
-        long at = 0;
-        while (at + 16 <= length) {
-            long cmsgLength = control.getLong(at);
-            int level = control.getInt(at + 8);
-            int type = control.getInt(at + 12);
-            if (cmsgLength < 16) {
-                return;
-            }
+        for (ControlMessages m = messages.of(MSGHDR + IOVEC + SOCKADDR, header.getLong(40)); m.next(); ) {
+            int level = m.level();
+            int type = m.type();
             if (level == LibC.SOL_SOCKET && type == LibC.SO_TIMESTAMPNS) {
-                into.kernelTimeNanos = control.getLong(at + 16) * 1_000_000_000L + control.getLong(at + 24);
+                into.kernelTimeNanos = m.timespecNanos();
             } else if ((level == LibC.IPPROTO_IP && type == LibC.IP_TTL)
                     || (level == LibC.IPPROTO_IPV6 && type == LibC.IPV6_HOPLIMIT)) {
-                into.ttl = control.getInt(at + 16);
+                into.ttl = headerView.getInt(m.data());
             }
-            at += (cmsgLength + 7) & ~7L;
         }
     }
 

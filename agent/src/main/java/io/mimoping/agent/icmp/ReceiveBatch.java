@@ -23,6 +23,7 @@ public final class ReceiveBatch implements AutoCloseable {
     private final int capacity;
     private final Memory memory;
     private final ByteBuffer headers;
+    private final ControlMessages messages;
     private final ByteBuffer packets;
     private final int nameAt;
     private final int controlAt;
@@ -39,6 +40,7 @@ public final class ReceiveBatch implements AutoCloseable {
         memory = new Memory(headerBytes + (long) capacity * BUFFER);
         memory.clear(headerBytes);
         headers = memory.getByteBuffer(0, headerBytes).order(ByteOrder.nativeOrder());
+        messages = new ControlMessages(headers);
         packets = memory.getByteBuffer(headerBytes, (long) capacity * BUFFER).order(ByteOrder.BIG_ENDIAN);
         long base = Pointer.nativeValue(memory);
         for (int i = 0; i < capacity; i++) {
@@ -128,44 +130,30 @@ public final class ReceiveBatch implements AutoCloseable {
     }
 
     private void readControl(int i, ReceivedPacket into) {
-        long length = headers.getLong(i * MMSGHDR + 40);
-        int control = controlAt + i * CONTROL;
-        long at = 0;
-        while (at + 16 <= length) {
-            int c = (int) (control + at);
-            long cmsgLength = headers.getLong(c);
-            int level = headers.getInt(c + 8);
-            int type = headers.getInt(c + 12);
-            if (cmsgLength < 16) {
-                return;
-            }
+        for (ControlMessages m = controlOf(i); m.next(); ) {
+            int level = m.level();
+            int type = m.type();
             if (level == LibC.SOL_SOCKET && (type == LibC.SO_TIMESTAMPNS || type == LibC.SO_TIMESTAMPING)) {
-                long nanos = headers.getLong(c + 16) * 1_000_000_000L + headers.getLong(c + 24);
+                long nanos = m.timespecNanos();
                 if (nanos != 0) {
                     into.kernelTimeNanos = nanos;
                 }
             } else if ((level == LibC.IPPROTO_IP && type == LibC.IP_TTL)
                     || (level == LibC.IPPROTO_IPV6 && type == LibC.IPV6_HOPLIMIT)) {
-                into.ttl = headers.getInt(c + 16);
+                into.ttl = headers.getInt(m.data());
             }
-            at += (cmsgLength + 7) & ~7L;
         }
     }
 
+    private ControlMessages controlOf(int i) {
+        return messages.of(controlAt + i * CONTROL, headers.getLong(i * MMSGHDR + 40));
+    }
+
     private void scanForDrops(int i) {
-        long length = headers.getLong(i * MMSGHDR + 40);
-        int control = controlAt + i * CONTROL;
-        long at = 0;
-        while (at + 16 <= length) {
-            int c = (int) (control + at);
-            long cmsgLength = headers.getLong(c);
-            if (cmsgLength < 16) {
-                return;
+        for (ControlMessages m = controlOf(i); m.next(); ) {
+            if (m.level() == LibC.SOL_SOCKET && m.type() == LibC.SO_RXQ_OVFL) {
+                drops = Math.max(drops, Integer.toUnsignedLong(headers.getInt(m.data())));
             }
-            if (headers.getInt(c + 8) == LibC.SOL_SOCKET && headers.getInt(c + 12) == LibC.SO_RXQ_OVFL) {
-                drops = Math.max(drops, Integer.toUnsignedLong(headers.getInt(c + 16)));
-            }
-            at += (cmsgLength + 7) & ~7L;
         }
     }
 

@@ -20,6 +20,7 @@ public final class TxTimestamps implements AutoCloseable {
     private final int capacity;
     private final Memory memory;
     private final ByteBuffer view;
+    private final ControlMessages messages;
     private final int controlAt;
     private final int[] keys;
     private final long[] stamps;
@@ -31,6 +32,7 @@ public final class TxTimestamps implements AutoCloseable {
         memory = new Memory((long) capacity * (MMSGHDR + CONTROL));
         memory.clear();
         view = memory.getByteBuffer(0, memory.size()).order(ByteOrder.nativeOrder());
+        messages = new ControlMessages(view);
         long base = Pointer.nativeValue(memory);
         for (int i = 0; i < capacity; i++) {
             view.putLong(i * MMSGHDR + 32, base + controlAt + (long) i * CONTROL);
@@ -80,25 +82,18 @@ public final class TxTimestamps implements AutoCloseable {
         long stamp = 0;
         int key = 0;
         boolean keyed = false;
-        long at = 0;
-        while (at + 16 <= length) {
-            int c = (int) (control + at);
-            long cmsgLength = view.getLong(c);
-            int level = view.getInt(c + 8);
-            int type = view.getInt(c + 12);
-            if (cmsgLength < 16) {
-                break;
-            }
+        for (ControlMessages m = messages.of(control, length); m.next(); ) {
+            int level = m.level();
+            int type = m.type();
             if (level == LibC.SOL_SOCKET && type == LibC.SO_TIMESTAMPING) {
-                stamp = view.getLong(c + 16) * 1_000_000_000L + view.getLong(c + 24);
+                stamp = m.timespecNanos();
             } else if ((level == LibC.IPPROTO_IP && type == LibC.IP_RECVERR)
                     || (level == LibC.IPPROTO_IPV6 && type == LibC.IPV6_RECVERR)) {
-                if ((view.get(c + 16 + 4) & 0xff) == LibC.SO_EE_ORIGIN_TIMESTAMPING) {
-                    key = view.getInt(c + 16 + 12);
+                if ((view.get(m.data() + 4) & 0xff) == LibC.SO_EE_ORIGIN_TIMESTAMPING) {
+                    key = view.getInt(m.data() + 12);
                     keyed = true;
                 }
             }
-            at += (cmsgLength + 7) & ~7L;
         }
         if (keyed && stamp != 0) {
             keys[size] = key;
