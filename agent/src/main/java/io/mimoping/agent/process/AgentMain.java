@@ -27,6 +27,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
 
@@ -58,6 +59,9 @@ public final class AgentMain implements AutoCloseable {
     private final ServiceNotifier notifier;
     private final ServiceLoop service;
     private final CompletableFuture<String> refused = new CompletableFuture<>();
+    /** Why the last connection to the hub ended, while not registered again; shown by health. */
+    private volatile String lastLost;
+    private final AtomicBoolean closing = new AtomicBoolean();
 
     private AgentMain(AgentOptions options, ServiceNotifier notifier) {
         this.options = options;
@@ -105,6 +109,7 @@ public final class AgentMain implements AutoCloseable {
                         public void onRegistered(String hubId) {
                             LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
                             tasks.start();
+                            lastLost = null;
                             service.poke();
                         }
 
@@ -116,6 +121,7 @@ public final class AgentMain implements AutoCloseable {
                         @Override
                         public void onDisconnected(String reason) {
                             LOG.warning(() -> "lost the hub at " + options.hub() + ": " + reason + "; reconnecting");
+                            lastLost = reason;
                             service.poke();
                         }
                     });
@@ -208,20 +214,25 @@ public final class AgentMain implements AutoCloseable {
         String hubId = link.hubId().orElse(null);
         Health.Check broker = brokerHealth.liveness();
         Health.Check connected = brokerHealth.readiness();
-        String status = hubId == null ? "connecting to the hub at " + options.hub()
+        String lost = lastLost;
+        String status = hubId == null ? "connecting to the hub at " + options.hub() + (lost == null ? "" : " (" + lost + ")")
                 : "registered with " + hubId + " at " + options.hub() + "; " + tasks.running() + " task(s) running";
         return new Health(
                 List.of(new Health.Check("engine", engineUp, engineUp ? "engine threads running" : "an engine thread stopped"),
                         new Health.Check("hub_link", linkUp, linkUp ? "running" : "stopped"),
                         broker),
                 List.of(new Health.Check("registered", hubId != null, hubId == null ? "not registered with "
-                                + options.hub() : "registered with " + hubId),
+                                + options.hub() + (lost == null ? "" : ": " + lost) : "registered with " + hubId),
                         connected),
                 connected.ok() ? status + "; RabbitMQ connected" : status + "; RabbitMQ reconnecting");
     }
 
+    /** Stops the agent; once (the shutdown hook may call it again). */
     @Override
     public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         int inFlight = tasks.running();
         service.stopping("stopping: " + inFlight + " task(s) in flight end with engine_stopped");
         tasks.stopTaking();

@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
 import io.mimoping.agent.engine.ProbeEngine;
 import io.mimoping.agent.engine.RunningTask;
 import io.mimoping.bridge.amqp.Broker;
@@ -54,7 +55,9 @@ final class AgentTasks implements AutoCloseable {
     private final ProbeEngine engine;
     private final Duration republishAfter;
     private final ConfirmingPublisher publisher;
-    private final Channel channel;
+    /** Takes commands; opened again if the broker closed it (a refused consume). Set under this. */
+    private volatile Channel channel;
+    private final Broker broker;
     private final Map<String, RunningTask> running = new ConcurrentHashMap<>();
     /** Reporters of tasks whose reports the hub has not all acknowledged yet (running or not). */
     private final Map<String, TaskReporter> reporters = new ConcurrentHashMap<>();
@@ -76,31 +79,50 @@ final class AgentTasks implements AutoCloseable {
         this.agent = agent;
         this.republishAfter = republishAfter;
         this.engine = engine;
+        this.broker = broker;
         this.publisher = new ConfirmingPublisher(broker, this::hubGone);
-        try {
-            this.channel = broker.connection().createChannel();
-            channel.basicQos(64);
-        } catch (IOException e) {
-            throw new BrokerException("cannot open a RabbitMQ channel: " + e.getMessage(), e);
-        }
+        this.channel = openChannel();
         broker.onRecovery(this::republish);
         sweeper.scheduleAtFixedRate(this::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Declares this agent's queue and starts taking commands from it. Call once registered. */
+    private Channel openChannel() {
+        try {
+            Channel opened = broker.connection().createChannel();
+            opened.basicQos(64);
+            return opened;
+        } catch (IOException e) {
+            throw new BrokerException("cannot open a RabbitMQ channel: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Declares this agent's queue and starts taking commands from it, as its only consumer. Call once registered.
+     *
+     * @throws HubLink.NotReadyException if another process takes commands from the queue: an agent of the same
+     *                                   name on this broker, registered with another hub (each hub refuses a
+     *                                   second agent of a name itself)
+     */
     synchronized void start() {
         if (consumerTag != null || stopped) {
             return;
         }
+        String queue = Topology.agentQueue(agent);
         try {
-            Topology.declareAgent(channel, agent);
-            consumerTag = channel.basicConsume(Topology.agentQueue(agent), false, "mimoping-agent-" + agent,
+            if (!channel.isOpen()) {
+                channel = openChannel();
+            }
+            if (Topology.declareAgent(channel, agent) > 0) {
+                throw taken(queue);
+            }
+            // exclusive: of two agents of a name that get here at once, the broker refuses the second
+            consumerTag = channel.basicConsume(queue, false, "mimoping-agent-" + agent, false, true, null,
                     new DefaultConsumer(channel) {
                         @Override
                         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties,
                                                    byte[] body) throws IOException {
                             handle(properties, body);
-                            channel.basicAck(envelope.getDeliveryTag(), false);
+                            getChannel().basicAck(envelope.getDeliveryTag(), false);
                         }
 
                         @Override
@@ -114,9 +136,18 @@ final class AgentTasks implements AutoCloseable {
                     });
             consumed = true;
         } catch (IOException e) {
-            throw new BrokerException("cannot consume from " + Topology.agentQueue(agent) + ": " + e.getMessage(), e);
+            if (e.getCause() instanceof ShutdownSignalException signal && signal.getReason() instanceof AMQP.Channel.Close
+                    close && close.getReplyCode() == AMQP.ACCESS_REFUSED) {
+                throw taken(queue);
+            }
+            throw new BrokerException("cannot consume from " + queue + ": " + e.getMessage(), e);
         }
         LOG.info(() -> "agent " + agent + " takes tasks from " + Topology.agentQueue(agent));
+    }
+
+    private HubLink.NotReadyException taken(String queue) {
+        return new HubLink.NotReadyException("another agent named '" + agent + "' takes the tasks of " + queue
+                + " on this broker");
     }
 
     /** The broker cancelled consumer {@code tag}: takes commands again, unless this agent stopped taking them. */
@@ -127,7 +158,7 @@ final class AgentTasks implements AutoCloseable {
         consumerTag = null;
         try {
             start();
-        } catch (BrokerException e) {
+        } catch (BrokerException | HubLink.NotReadyException e) {
             LOG.log(Level.WARNING, e, () -> "agent " + agent + " cannot take tasks again");
         }
     }

@@ -13,6 +13,7 @@ import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -89,10 +90,25 @@ public final class HubLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Thrown by {@link Listener#onRegistered} when the agent cannot serve now (another process of its name takes
+     * its tasks): the link leaves the hub, saying why, and registers again after a backoff.
+     */
+    public static final class NotReadyException extends RuntimeException {
+
+        public NotReadyException(String why) {
+            super(why);
+        }
+    }
+
     /** What becomes of the link; called on the link's own thread. */
     public interface Listener {
 
-        /** The hub accepted the registration (again, after each reconnect). */
+        /**
+         * The hub accepted the registration (again, after each reconnect).
+         *
+         * @throws NotReadyException if the agent cannot serve now
+         */
         void onRegistered(String hubId);
 
         /** The hub refused this agent for good (bad token, protocol error): the link has stopped. */
@@ -273,7 +289,7 @@ public final class HubLink implements AutoCloseable {
         try {
             return converse(ws, signals);
         } catch (InterruptedException e) {
-            goodbye(ws);
+            goodbye(ws, "agent stopping");
             return new Stopped();
         } finally {
             hubId = null;
@@ -297,7 +313,7 @@ public final class HubLink implements AutoCloseable {
             Signal signal = signals.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
             now = System.nanoTime();
             if (closed) {
-                goodbye(ws);
+                goodbye(ws, "agent stopping");
                 return new Stopped();
             }
             switch (signal) {
@@ -330,7 +346,12 @@ public final class HubLink implements AutoCloseable {
                         nextBeat = now + beatNanos;
                         hubId = registered;
                         String id = registered;
-                        tell(() -> listener.onRegistered(id));
+                        try {
+                            tell(() -> listener.onRegistered(id));
+                        } catch (NotReadyException e) {
+                            goodbye(ws, e.getMessage());
+                            return new Lost("cannot serve now: " + e.getMessage(), false);
+                        }
                     } else if (type == null) {
                         LOG.fine(() -> "ignored a message from the hub: " + text);
                     }
@@ -351,10 +372,12 @@ public final class HubLink implements AutoCloseable {
         }
     }
 
-    /** Calls the listener; what it throws is logged, and the link goes on. */
+    /** Calls the listener; what it throws is logged, and the link goes on (but for {@link NotReadyException}). */
     private static void tell(Runnable call) {
         try {
             call.run();
+        } catch (NotReadyException e) {
+            throw e;
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "the hub link's listener failed", e);
         }
@@ -385,10 +408,12 @@ public final class HubLink implements AutoCloseable {
         }
     }
 
-    /** Tells the hub this agent is stopping; best effort, briefly. */
-    private static void goodbye(WebSocket ws) {
+    /** Tells the hub this agent leaves, and why (cut to a close reason's 123 bytes); best effort, briefly. */
+    private static void goodbye(WebSocket ws, String why) {
+        byte[] reason = why.getBytes(StandardCharsets.UTF_8);
+        String cut = reason.length <= 123 ? why : new String(reason, 0, 117, StandardCharsets.UTF_8) + "...";
         try {
-            ws.sendClose(WebSocket.NORMAL_CLOSURE, "agent stopping").get(1, TimeUnit.SECONDS);
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, cut).get(1, TimeUnit.SECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException | RuntimeException e) {
             // the connection is dropped right after anyway
         }

@@ -46,11 +46,16 @@ public final class Topology {
         return "mimoping.hub." + hubId;
     }
 
-    /** Declares the task exchange and an agent's queue, bound under the agent's name. */
-    public static void declareAgent(Channel channel, String agent) throws IOException {
+    /**
+     * Declares the task exchange and an agent's queue, bound under the agent's name.
+     *
+     * @return how many consumers the queue has now
+     */
+    public static int declareAgent(Channel channel, String agent) throws IOException {
         channel.exchangeDeclare(TASK_EXCHANGE, BuiltinExchangeType.DIRECT, true);
-        channel.queueDeclare(agentQueue(agent), true, false, false, EXPIRING);
+        int consumers = channel.queueDeclare(agentQueue(agent), true, false, false, EXPIRING).getConsumerCount();
         channel.queueBind(agentQueue(agent), TASK_EXCHANGE, agent);
+        return consumers;
     }
 
     /** Declares the task exchange and a hub's reply queue. */

@@ -23,10 +23,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -198,42 +198,27 @@ class AgentTasksTest {
             AgentTasks tasks = new AgentTasks(agent, engine, live);
             try {
                 tasks.start();
-                assertEquals(1, consumers(admin, queue), "the live agent takes from its queue");
+                assertEquals(1, RabbitMq.consumers(queue), "the live agent takes from its queue");
 
                 new AgentTasks(agent, engine, other).close(); // refused at registration: it never took a task
-                assertEquals(1, consumers(admin, queue), "a refused twin left the queue alone");
+                assertEquals(1, RabbitMq.consumers(queue), "a refused twin left the queue alone");
                 AgentTasks twin = new AgentTasks(agent, engine, other);
-                twin.start(); // a twin registered at another hub takes from the same queue
+                // a twin registered at another hub: it would take half the tasks under the live agent's name
+                HubLink.NotReadyException taken = assertThrows(HubLink.NotReadyException.class, twin::start);
+                assertTrue(taken.getMessage().contains("another agent named '" + agent + "'"), taken.getMessage());
                 twin.close();
-                assertEquals(1, consumers(admin, queue), "a twin that took from the queue left it to the live agent");
+                assertEquals(1, RabbitMq.consumers(queue), "a twin refused the queue left it to the live agent");
 
                 look.queueDelete(queue);
                 await("the agent to declare its deleted queue again and take from it",
-                        () -> consumers(admin, queue) == 1);
+                        () -> RabbitMq.consumers(queue) == 1);
             } finally {
                 tasks.close();
             }
-            assertEquals(-1, consumers(admin, queue), "a clean stop takes the queue along");
+            assertEquals(-1, RabbitMq.consumers(queue), "a clean stop takes the queue along");
         }
     }
 
-    /** Consumers of the queue, -1 if there is no such queue. */
-    private static int consumers(Broker broker, String queue) {
-        try {
-            Channel channel = broker.connection().createChannel();
-            try {
-                return channel.queueDeclarePassive(queue).getConsumerCount();
-            } finally {
-                if (channel.isOpen()) {
-                    channel.close();
-                }
-            }
-        } catch (IOException e) {
-            return -1; // NOT_FOUND closes the channel
-        } catch (TimeoutException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

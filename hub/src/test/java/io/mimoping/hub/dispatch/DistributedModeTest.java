@@ -93,7 +93,7 @@ class DistributedModeTest {
     private static void awaitRegistered(TestHub hub, String... names) throws InterruptedException {
         await("agents " + List.of(names) + " registered and consuming", Duration.ofSeconds(30), () -> {
             for (String name : names) {
-                if (hub.registry.find(name).isEmpty() || consumers(Topology.agentQueue(name)) < 1) {
+                if (hub.registry.find(name).isEmpty() || RabbitMq.consumers(Topology.agentQueue(name)) < 1) {
                     return false;
                 }
             }
@@ -122,14 +122,21 @@ class DistributedModeTest {
     }
 
     private double unacknowledged(AgentMain agent) {
+        return Double.parseDouble(metric(agent, "mimoping_agent_reports_unacknowledged"));
+    }
+
+    /** The value of an unlabelled series in the agent's {@code /metrics}. */
+    private String metric(AgentMain agent, String series) {
+        String metrics = get("http://" + agent.controlAddress() + "/metrics");
+        return metrics.lines().filter(l -> l.startsWith(series + " ")).map(l -> l.substring(l.indexOf(' ') + 1))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + series + " in " + metrics));
+    }
+
+    private String get(String uri) {
         try {
-            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://" + agent.controlAddress() + "/metrics"))
-                    .build(), HttpResponse.BodyHandlers.ofString()).body();
-            return metrics.lines().filter(l -> l.startsWith("mimoping_agent_reports_unacknowledged "))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst()
-                    .orElseThrow(() -> new AssertionError("no mimoping_agent_reports_unacknowledged in " + metrics));
+            return http.send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
-            throw new AssertionError("cannot read the agent's metrics", e);
+            throw new AssertionError("cannot GET " + uri, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
@@ -560,6 +567,44 @@ class DistributedModeTest {
         }
     }
 
+    /**
+     * Two agents of one name at two hubs: tasks for the name would go to either machine, and acknowledgements
+     * to the wrong one. The second takes no task, leaves its hub saying why (its health says it too), and
+     * takes over once the first is gone.
+     */
+    @Test
+    void aSecondAgentOfANameAtAnotherHubTakesNoTasksUntilTheFirstIsGone() throws Exception {
+        String name = agentName("twin");
+        try (TestHub a = new TestHub(engine, HEARTBEAT, 0); TestHub b = new TestHub(engine, HEARTBEAT, 0)) {
+            AgentMain first = agent(a, name);
+            awaitRegistered(a, name);
+            String queue = Topology.agentQueue(name);
+            await("the first to take its tasks", Duration.ofSeconds(5), () -> RabbitMq.consumers(queue) == 1);
+            try (AgentMain twin = agent(b, name)) {
+                await("the twin to say why it is not registered", Duration.ofSeconds(10), () -> get(
+                        "http://" + twin.controlAddress() + "/health/ready").contains("another agent named '" + name
+                        + "' takes the tasks of mimoping.agent." + name + " on this broker"));
+                assertEquals(1, RabbitMq.consumers(queue), "one process takes the name's tasks");
+                assertTrue(b.registry.find(name).isEmpty(), "hub B does not list the twin");
+                for (int i = 0; i < 3; i++) {
+                    List<JsonNode> events = run(b, "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],"
+                            + "\"count\":2,\"interval\":20}");
+                    assertExactlyOnce(events, List.of(name), List.of("127.0.0.1"), 2);
+                }
+                assertEquals(0, Double.parseDouble(metric(twin, "mimoping_engine_tasks_total")), "the twin ran none");
+                awaitNothingUnacknowledged(first);
+
+                first.close();
+                await("the twin to take over", Duration.ofSeconds(40), () -> b.registry.find(name).isPresent()
+                        && RabbitMq.consumers(queue) == 1);
+                assertExactlyOnce(run(b, "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":2,"
+                        + "\"interval\":20}"), List.of(name), List.of("127.0.0.1"), 2);
+            } finally {
+                first.close();
+            }
+        }
+    }
+
     @Test
     void anAgentRegisteredAtOneHubServesATaskSentToAnother() throws Exception {
         String name = agentName("shared");
@@ -617,11 +662,4 @@ class DistributedModeTest {
         assertFalse(consumers.contains(name), consumers);
     }
 
-    private static int consumers(String queue) {
-        try (Broker broker = Broker.connect(TestHub.BROKER_URL, "test-probe"); var channel = broker.connection().createChannel()) {
-            return channel.queueDeclarePassive(queue).getConsumerCount();
-        } catch (Exception e) {
-            return -1;
-        }
-    }
 }

@@ -1,5 +1,8 @@
 package io.mimoping.hub.dispatch;
 
+import com.rabbitmq.client.Channel;
+import io.mimoping.bridge.amqp.Broker;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -12,6 +15,20 @@ import static org.junit.jupiter.api.Assertions.fail;
 public final class RabbitMq {
 
     private RabbitMq() {
+    }
+
+    /** Consumers of the queue now; -1 if there is no such queue. */
+    public static int consumers(String queue) {
+        try (Broker broker = Broker.connect(TestHub.BROKER_URL, "mimoping-test-look")) {
+            Channel channel = broker.connection().createChannel();
+            try {
+                return channel.queueDeclarePassive(queue).getConsumerCount();
+            } catch (IOException e) { // NOT_FOUND: the broker closes the channel
+                return -1;
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot look at queue " + queue, e);
+        }
     }
 
     /** Runs {@code rabbitmqctl -q ARGS} and returns what it printed; fails the test if it fails. */
