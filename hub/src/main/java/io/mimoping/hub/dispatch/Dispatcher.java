@@ -229,7 +229,12 @@ public final class Dispatcher implements AutoCloseable {
     private void cancelled(RemoteRun run) {
         send(run.agent(), new Command.Cancel(run.taskId(), "the task was cancelled at hub " + hubId, true));
         try {
-            watchdog.schedule(() -> abandon(run), CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            watchdog.schedule(() -> {
+                runs.remove(key(run.taskId(), run.agent()), run);
+                if (run.giveUp(CANCEL_GRACE)) {
+                    forget(run.agent(), run.taskId());
+                }
+            }, CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) { // the hub is closing: the run ends now
             abandon(run);
         }

@@ -159,7 +159,7 @@ final class RemoteRun implements RunningTask {
 
     /**
      * Stops the run. A task not given to the agent yet finishes at once; otherwise the agent is asked to stop
-     * ({@code onCancel}) and the run finishes with its last reports, or when {@link #abandon abandoned}.
+     * ({@code onCancel}) and the run finishes with its last reports, or when given up ({@link #giveUp}).
      */
     @Override
     public void cancel() {
@@ -174,6 +174,22 @@ final class RemoteRun implements RunningTask {
             cancelled = true;
         }
         onCancel.accept(this);
+    }
+
+    /**
+     * The cancelled run's agent did not end it within {@code grace}: it ends with an {@code agent_lost} error
+     * saying so, since what its targets measured is missing.
+     *
+     * @return whether the agent may still be running it (and should be told to stop and forget it)
+     */
+    synchronized boolean giveUp(Duration grace) {
+        if (finished) {
+            return false;
+        }
+        errors++;
+        listener.onEvent(ProbeError.ofTarget(ErrorCode.AGENT_LOST, null, "agent '" + agent
+                + "' did not end the cancelled task within " + grace.toMillis() + " ms: what its targets measured is missing"));
+        return abandon();
     }
 
     /**

@@ -522,8 +522,8 @@ class DistributedModeTest {
 
     /**
      * The hub's half of a cancel, with the agent played by hand: the agent is asked to report, and its last
-     * reports are streamed; an agent that sends none holds the stream up no longer than the grace, and is
-     * then told, once, that the hub no longer follows the run.
+     * reports are streamed; an agent that sends none holds the stream up no longer than the grace, is named
+     * in an {@code agent_lost} error, and is then told, once, that the hub no longer follows the run.
      */
     @Test
     void aCancelledRunWaitsBrieflyForItsAgentsLastReports() throws Exception {
@@ -558,8 +558,14 @@ class DistributedModeTest {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
             assertTrue(ms >= Dispatcher.CANCEL_GRACE.toMillis() - 50 && ms < 3 * Dispatcher.CANCEL_GRACE.toMillis(),
                     "held up for the grace only: " + ms + " ms");
-            assertEquals(List.of("task", "error", "end"),
-                    clients.longPoll(silent, 0).stream().map(StreamClients::type).toList());
+            List<JsonNode> given = clients.longPoll(silent, 0);
+            assertEquals(List.of("task", "error", "error", "end"), given.stream().map(StreamClients::type).toList());
+            JsonNode lost = given.get(1);
+            assertEquals("agent_lost", lost.get("data").get("code").asText(), lost.toString());
+            assertEquals(agent.name, lost.get("data").get("agent").asText(), lost.toString());
+            assertTrue(lost.get("data").get("message").asText().contains("did not end the cancelled task"), lost.toString());
+            assertEquals("cancelled", given.get(2).get("data").get("code").asText());
+            assertEquals(2, given.getLast().get("data").get("errors").asInt());
             assertEquals(new Command.Cancel(silent, "hub " + hub.id + " no longer follows the task", false),
                     agent.commands.poll(2, TimeUnit.SECONDS), "given up: the agent may forget it");
             agent.report(new Report.End(silent, agent.name, new TaskTotals(0, 0, 0, 0, Duration.ofMillis(5)), 0));
