@@ -49,11 +49,19 @@ final class AgentTasks implements AutoCloseable {
      * connection dropping, or the hub has stopped: the unacknowledged ones go out again, once.
      */
     static final Duration REPUBLISH_AFTER = Duration.ofSeconds(5);
+    /**
+     * A task whose reports go unacknowledged is checked on: when its hub's queue has had no consumer for this
+     * long (the hub was killed; the queue lives on for {@link #UNACKNOWLEDGED_LIMIT}), the task stops. As long
+     * as the hub gives a silent agent ({@code agent_lost}, 3 heartbeats), and long enough for the hub's consumer
+     * to come back after a broker restart.
+     */
+    static final Duration HUB_GONE_AFTER = Duration.ofSeconds(10);
     private static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
 
     private final String agent;
     private final ProbeEngine engine;
     private final Duration republishAfter;
+    private final Duration hubGoneAfter;
     private final ConfirmingPublisher publisher;
     /** Takes commands; opened again if the broker closed it (a refused consume). Set under this. */
     private volatile Channel channel;
@@ -71,13 +79,17 @@ final class AgentTasks implements AutoCloseable {
     private boolean stopped;
 
     AgentTasks(String agent, ProbeEngine engine, Broker broker) {
-        this(agent, engine, broker, REPUBLISH_AFTER);
+        this(agent, engine, broker, REPUBLISH_AFTER, HUB_GONE_AFTER);
     }
 
-    /** With reports published again after {@code republishAfter} without an acknowledgement. */
-    AgentTasks(String agent, ProbeEngine engine, Broker broker, Duration republishAfter) {
+    /**
+     * With reports published again after {@code republishAfter} without an acknowledgement, and a task stopped
+     * once its hub's queue has had no consumer for {@code hubGoneAfter}.
+     */
+    AgentTasks(String agent, ProbeEngine engine, Broker broker, Duration republishAfter, Duration hubGoneAfter) {
         this.agent = agent;
         this.republishAfter = republishAfter;
+        this.hubGoneAfter = hubGoneAfter;
         this.engine = engine;
         this.broker = broker;
         this.publisher = new ConfirmingPublisher(broker, this::hubGone);
@@ -248,6 +260,17 @@ final class AgentTasks implements AutoCloseable {
         }
     }
 
+    /** Whether the reporter's hub queue has had no consumer, on every look, for {@link #hubGoneAfter}. */
+    private boolean hubGone(TaskReporter reporter) {
+        int consumers;
+        try {
+            consumers = broker.consumers(reporter.replyTo());
+        } catch (BrokerException e) { // not connected: nothing can be told now
+            return false;
+        }
+        return reporter.hubMissing(consumers < 1) >= hubGoneAfter.toNanos();
+    }
+
     /** After the broker connection recovered: every report the hub has not acknowledged goes out again. */
     private void republish() {
         int waiting = unacknowledged();
@@ -258,12 +281,21 @@ final class AgentTasks implements AutoCloseable {
         }
     }
 
-    /** Reports waiting long for their acknowledgement: published again, or, much later, given up. */
+    /**
+     * Reports waiting long for their acknowledgement: published again; their task stopped once its hub is seen
+     * gone, or, much later, in any case.
+     */
     private void sweep() {
         reporters.forEach((taskId, reporter) -> {
             if (reporter.unacknowledgedFor(UNACKNOWLEDGED_LIMIT)) {
                 LOG.warning(() -> "task " + taskId + " stopped: its hub acknowledged no report for "
                         + UNACKNOWLEDGED_LIMIT.toSeconds() + " s");
+                stop(taskId);
+                return;
+            }
+            if (reporter.unacknowledgedFor(republishAfter) && hubGone(reporter)) {
+                LOG.warning(() -> "task " + taskId + " stopped: its hub's queue " + reporter.replyTo()
+                        + " has had no consumer for " + hubGoneAfter.toSeconds() + " s (the hub is gone)");
                 stop(taskId);
                 return;
             }

@@ -62,6 +62,8 @@ final class TaskReporter implements ProbeListener {
     private boolean discarded;
     /** The oldest report when the unacknowledged ones were last published again for waiting. Guarded by this. */
     private long republishedFrom = -1;
+    /** Since when the hub's queue was seen without a consumer on every look; -1 if it had one. Guarded by this. */
+    private long hubMissingSince = -1;
 
     TaskReporter(String taskId, String agent, String replyTo, ConfirmingPublisher publisher, Runnable onDone) {
         this.taskId = taskId;
@@ -156,6 +158,28 @@ final class TaskReporter implements ProbeListener {
         }
         republish();
         return unacknowledged();
+    }
+
+    /** The hub's queue these reports go to. */
+    String replyTo() {
+        return replyTo;
+    }
+
+    /**
+     * What a look at the hub's queue found: {@code missing} if it had no consumer (or no longer exists).
+     *
+     * @return how long, in nanoseconds, every look has found it missing; 0 after a look that found it
+     */
+    synchronized long hubMissing(boolean missing) {
+        long now = System.nanoTime();
+        if (!missing) {
+            hubMissingSince = -1;
+            return 0;
+        }
+        if (hubMissingSince < 0) {
+            hubMissingSince = now;
+        }
+        return now - hubMissingSince;
     }
 
     /** How many reports wait for the hub's acknowledgement. */

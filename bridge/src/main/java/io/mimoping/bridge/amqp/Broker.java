@@ -1,6 +1,7 @@
 package io.mimoping.bridge.amqp;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.RecoveryListener;
@@ -110,6 +111,28 @@ public final class Broker implements AutoCloseable {
                 // Nothing to do until the connection is back.
             }
         });
+    }
+
+    /**
+     * Consumers of {@code queue} now; -1 if there is no such queue.
+     *
+     * @throws BrokerException if the broker cannot be asked (not connected)
+     */
+    public int consumers(String queue) {
+        try {
+            Channel channel = connection.createChannel();
+            try {
+                return channel.queueDeclarePassive(queue).getConsumerCount();
+            } catch (IOException e) { // NOT_FOUND: the broker closes the channel
+                return -1;
+            } finally {
+                if (channel.isOpen()) {
+                    channel.close();
+                }
+            }
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            throw new BrokerException("cannot look at queue " + queue + ": " + e.getMessage(), e);
+        }
     }
 
     /** Whether the connection is up now (false while it recovers). */

@@ -175,20 +175,7 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Consumers on the agent's queue, or -1 if the queue does not exist. */
     private int consumers(String agent) {
-        try {
-            Channel channel = broker.connection().createChannel();
-            try {
-                return channel.queueDeclarePassive(Topology.agentQueue(agent)).getConsumerCount();
-            } catch (IOException e) {
-                return -1;
-            } finally {
-                if (channel.isOpen()) {
-                    channel.close();
-                }
-            }
-        } catch (IOException | TimeoutException | RuntimeException e) {
-            throw new BrokerException(e.getMessage(), e);
-        }
+        return broker.consumers(Topology.agentQueue(agent));
     }
 
     private void report(byte[] body) {

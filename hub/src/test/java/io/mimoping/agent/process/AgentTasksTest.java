@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -59,7 +60,12 @@ class AgentTasksTest {
 
         /** Runs one task to its end; its reports, end included, wait confirmed in the hub's queue. */
         Fixture(Duration republishAfter) throws Exception {
-            tasks = new AgentTasks(agent, engine, agentSide, republishAfter);
+            this(republishAfter, Duration.ofMinutes(10));
+        }
+
+        /** As above, with tasks stopped once the hub's queue has had no consumer for {@code hubGoneAfter}. */
+        Fixture(Duration republishAfter, Duration hubGoneAfter) throws Exception {
+            tasks = new AgentTasks(agent, engine, agentSide, republishAfter, hubGoneAfter);
             hub = hubSide.connection().createChannel();
             Topology.declareHub(hub, "tasks-hub-" + id);
             tasks.start();
@@ -143,6 +149,31 @@ class AgentTasksTest {
             assertEquals(0, agent.messages(), "published again once, not again and again");
             agent.send(new Command.Ack(Map.of(TASK, (long) agent.published)));
             await("the whole stream to be forgotten", () -> agent.tasks.unacknowledged() == 0);
+        }
+    }
+
+    /**
+     * A hub killed leaves its queue behind (until it expires, 60 s unused). The agent stops a task whose
+     * reports go unacknowledged once that queue has had no consumer for a while; not while it has one.
+     */
+    @Test
+    void aTaskStopsOnceItsHubsQueueHasHadNoConsumerForAWhile() throws Exception {
+        Duration gone = Duration.ofSeconds(2);
+        try (Fixture agent = new Fixture(Duration.ofMillis(500), gone)) {
+            String hubConsumer = agent.hub.basicConsume(agent.replyQueue, true, (tag, delivery) -> { }, tag -> { });
+            agent.send(new Command.Run(new PingTask("t-long", List.of("127.0.0.1"), Duration.ofMillis(50), 100_000,
+                    Duration.ofSeconds(1), 56)));
+            await("the task to run", () -> agent.tasks.running() == 1);
+            Thread.sleep(500 + 2 * gone.toMillis()); // unacknowledged all along, looked at several times
+            assertEquals(1, agent.tasks.running(), "a hub that consumes its queue is there, acknowledging or not");
+
+            agent.hub.basicCancel(hubConsumer); // the hub is killed
+            long left = System.nanoTime();
+            await("the task to stop", () -> agent.tasks.running() == 0);
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - left);
+            assertTrue(ms >= gone.toMillis() - 100 && ms < gone.toMillis() + 3_000,
+                    "stopped " + ms + " ms after the hub's consumer left, " + gone.toMillis() + " ms expected");
+            assertEquals(0, agent.tasks.unacknowledged(), "and its reports forgotten");
         }
     }
 

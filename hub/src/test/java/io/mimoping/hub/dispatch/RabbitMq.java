@@ -1,6 +1,5 @@
 package io.mimoping.hub.dispatch;
 
-import com.rabbitmq.client.Channel;
 import io.mimoping.bridge.amqp.Broker;
 
 import java.io.IOException;
@@ -20,14 +19,7 @@ public final class RabbitMq {
     /** Consumers of the queue now; -1 if there is no such queue. */
     public static int consumers(String queue) {
         try (Broker broker = Broker.connect(TestHub.BROKER_URL, "mimoping-test-look")) {
-            Channel channel = broker.connection().createChannel();
-            try {
-                return channel.queueDeclarePassive(queue).getConsumerCount();
-            } catch (IOException e) { // NOT_FOUND: the broker closes the channel
-                return -1;
-            }
-        } catch (IOException e) {
-            throw new AssertionError("cannot look at queue " + queue, e);
+            return broker.consumers(queue);
         }
     }
 
