@@ -37,7 +37,9 @@ import java.io.PrintStream;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -101,13 +103,6 @@ public final class Main {
         Dispatcher onBroker = dispatcher;
         long heap = Runtime.getRuntime().maxMemory();
         StreamLimits streams = options.streams().fittedTo(heap);
-        if (!streams.equals(options.streams())) {
-            System.out.println("mimoping hub: at most " + streams.maxTasks() + " background tasks at once, and "
-                    + (streams.retainTotalBytes() >> 20) + " MiB for the finished ones (max-tasks "
-                    + options.streams().maxTasks() + ", retain-total-bytes " + (options.streams().retainTotalBytes() >> 20)
-                    + " MiB lowered: the events they keep must fit in half the Java heap, " + (heap >> 20) + " MiB;"
-                    + " raise it with MIMOPING_JAVA_OPTS=-Xmx..., or keep less per task with --retain-bytes)");
-        }
         HubTasks tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
                 onBroker == null ? AgentDirectory.NONE
                         : name -> Optional.of(onBroker.agent(name, agents.find(name).isPresent())),
@@ -136,13 +131,16 @@ public final class Main {
         }
         ServiceLoop service = new ServiceLoop(notifier, () -> observation.health(server)).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            service.stopping("stopping: " + observation.streams() + " client stream(s) end");
+            String stopping = "stopping: ending " + observation.streams() + " client stream(s)";
+            System.out.println("mimoping hub " + stopping);
+            service.stopping(stopping);
             tasks.stop(); // first: every task's stream client gets its cancelled error and end
             agents.close();
             server.stop();
             closeBehindServer.run();
+            System.out.println("mimoping hub stopped");
         }, "mimoping-shutdown"));
-        printStatus(System.out, options.host(), server.port(), engine, agents, options.brokerUrl());
+        printStatus(System.out, options, server.port(), engine, agents, streams, heap);
     }
 
     /**
@@ -194,8 +192,26 @@ public final class Main {
         return "hub-" + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
     }
 
-    private static void printStatus(PrintStream out, String host, int port, IcmpEngine engine, AgentRegistry agents,
-                                    String brokerUrl) {
+    /** What background tasks may keep, and what was lowered to fit the heap. */
+    private static void printLimits(PrintStream out, StreamLimits asked, StreamLimits fitted, long heap) {
+        List<String> lowered = new ArrayList<>();
+        if (fitted.maxTasks() < asked.maxTasks()) {
+            lowered.add("--max-tasks " + asked.maxTasks());
+        }
+        if (fitted.retainTotalBytes() < asked.retainTotalBytes()) {
+            lowered.add("--retain-total-bytes " + (asked.retainTotalBytes() >> 20) + " MiB");
+        }
+        out.println("  background tasks (POST /tasks): at most " + fitted.maxTasks() + " at once, each keeping up to "
+                + (fitted.retainBytes() >> 20) + " MiB of events; " + (fitted.retainTotalBytes() >> 20)
+                + " MiB for finished ones" + (lowered.isEmpty() ? "" : " (" + String.join(" and ", lowered)
+                + " lowered to fit in half the " + (heap >> 20) + " MiB Java heap; raise it with MIMOPING_JAVA_OPTS=-Xmx..."
+                + " or keep less per task with --retain-bytes)"));
+    }
+
+    private static void printStatus(PrintStream out, HubOptions options, int port, IcmpEngine engine,
+                                    AgentRegistry agents, StreamLimits streams, long heap) {
+        String host = options.host();
+        String brokerUrl = options.brokerUrl();
         String shown = host.contains(":") ? "[" + host + "]" : host;
         out.println("mimoping hub listening on http://" + shown + ":" + port
                 + (brokerUrl == null ? " (embedded mode: pings from this host, no broker)"
@@ -215,6 +231,7 @@ public final class Main {
         out.println("  gRPC (mimoping.v1.Hub, with reflection) on the same port: grpcurl -plaintext " + shown + ":" + port
                 + " list");
         out.println("  dashboard: http://" + shown + ":" + port + "/   API: http://" + shown + ":" + port + "/openapi.yaml");
+        printLimits(out, options.streams(), streams, heap);
         out.println("  try: curl -N -H 'Content-Type: application/json' -d '{\"targets\":[\"127.0.0.1\",\"::1\"],"
                 + "\"count\":5,\"interval\":200}' http://" + shown + ":" + port + "/ping-task");
     }

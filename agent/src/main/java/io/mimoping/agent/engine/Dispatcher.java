@@ -24,6 +24,10 @@ import java.util.logging.Logger;
  */
 final class Dispatcher {
 
+    /** What a task still running hears when the engine stops under it. */
+    private static final String ENGINE_STOPPED =
+            "the probe engine stopped while the task ran: its process is stopping, or the engine failed";
+
     private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
     private static final Reply.Kind[] KINDS = Reply.Kind.values();
     /** Longest park; a shard that publishes records wakes the dispatcher at once. */
@@ -125,8 +129,7 @@ final class Dispatcher {
         } finally {
             for (TaskRun run : tasks) {
                 if (!run.finished) {
-                    run.emit(ProbeError.ofTarget(ErrorCode.ENGINE_STOPPED, null,
-                            "the probe engine stopped while the task ran"));
+                    run.emit(ProbeError.ofTarget(ErrorCode.ENGINE_STOPPED, null, ENGINE_STOPPED));
                     run.finish(clock.monotonicNanos());
                 }
             }
@@ -232,8 +235,7 @@ final class Dispatcher {
                 run.sent += ring.seq[i];
                 if (type == EventRing.PART_FAILED && !run.stopReported) {
                     run.stopReported = true;
-                    run.emit(ProbeError.ofTarget(ErrorCode.ENGINE_STOPPED, null,
-                            "the probe engine stopped while the task ran"));
+                    run.emit(ProbeError.ofTarget(ErrorCode.ENGINE_STOPPED, null, ENGINE_STOPPED));
                 }
                 close(part);
             }

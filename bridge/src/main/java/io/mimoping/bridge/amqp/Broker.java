@@ -7,6 +7,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.impl.DefaultExceptionHandler;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -54,6 +55,14 @@ public final class Broker implements AutoCloseable {
         factory.setRequestedHeartbeat(10);
         factory.setConnectionTimeout(10_000);
         factory.setSharedExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        factory.setExceptionHandler(new DefaultExceptionHandler() {
+            @Override
+            public void handleUnexpectedConnectionDriverException(Connection connection, Throwable exception) {
+                // A refused login or vhost is reported by connect's own error, a lost connection by the
+                // recovery listener below: the client's own warning would only repeat them.
+                LOG.log(Level.FINE, exception, () -> "RabbitMQ connection '" + name + "': " + exception.getMessage());
+            }
+        });
         try {
             Connection connection = factory.newConnection(name);
             ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {

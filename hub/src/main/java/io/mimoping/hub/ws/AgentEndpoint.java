@@ -208,9 +208,9 @@ public final class AgentEndpoint implements WsListener {
             return;
         }
         if (!registry.admits(token.isEmpty() ? null : token)) {
-            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": "
-                    + (token.isEmpty() ? "no agent token given" : "wrong agent token"));
-            refuse(INVALID_TOKEN, "invalid agent token", name);
+            String why = token.isEmpty() ? "none given (the agent's --token or MIMOPING_AGENT_TOKEN)" : "wrong token";
+            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": invalid agent token: " + why);
+            refuse(INVALID_TOKEN, "invalid agent token: " + why, name);
             return;
         }
         // after the token: an agent that could never register here hears so, and stops, rather than retrying

@@ -167,7 +167,7 @@ class HubLinkTest {
         HubLink link = link(hub.ws(), "wrong-token", "wrong", wrong);
         Event refused = wrong.next("refused");
         assertEquals(HubLink.INVALID_TOKEN, refused.code());
-        assertEquals("invalid agent token", refused.detail());
+        assertEquals("invalid agent token: wrong token", refused.detail());
         // it stopped: no retries, never registered
         assertNull(wrong.events.poll(FAST.max().toMillis() + 500, TimeUnit.MILLISECONDS), wrong.all.toString());
         assertTrue(link.hubId().isEmpty());
