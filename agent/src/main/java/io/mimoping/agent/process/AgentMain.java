@@ -75,7 +75,7 @@ public final class AgentMain implements AutoCloseable {
             EngineMetrics engineMetrics = new EngineMetrics(engine, metrics);
             broker = Broker.connect(options.brokerUrl(), "mimoping-agent-" + options.name());
             opened.push(broker::close);
-            tasks = new AgentTasks(options.name(), engineMetrics.counting(), broker);
+            tasks = new AgentTasks(options.name(), engineMetrics.counting(), broker, this::leaveHub);
             opened.push(tasks::close);
             brokerHealth = new BrokerObserver(broker, tasks::publishCounts, metrics);
             metrics.gauge("mimoping_agent_reports_unacknowledged",
@@ -108,7 +108,13 @@ public final class AgentMain implements AutoCloseable {
                         @Override
                         public void onRegistered(String hubId) {
                             LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
-                            tasks.start();
+                            try {
+                                tasks.start();
+                            } catch (HubLink.NotReadyException e) {
+                                throw e;
+                            } catch (RuntimeException e) { // the broker refused (or is reconnecting): leave, try later
+                                throw new HubLink.NotReadyException("cannot take tasks: " + e.getMessage());
+                            }
                             lastLost = null;
                             service.poke();
                         }
@@ -190,6 +196,14 @@ public final class AgentMain implements AutoCloseable {
         String why = agent.refused.join();
         System.err.println("mimoping agent: " + why);
         System.exit(1);
+    }
+
+    /** The agent lost its queue's consumer and cannot take it again: it leaves its hub until it can. */
+    private void leaveHub(String why) {
+        HubLink current = link;
+        if (current != null) {
+            current.leave(why);
+        }
     }
 
     /** Tasks this agent runs now. */

@@ -4,7 +4,6 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.ShutdownSignalException;
 import io.mimoping.agent.engine.ProbeEngine;
 import io.mimoping.agent.engine.RunningTask;
 import io.mimoping.bridge.amqp.Broker;
@@ -19,12 +18,14 @@ import io.mimoping.bridge.wire.WireException;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -51,9 +52,8 @@ final class AgentTasks implements AutoCloseable {
     static final Duration REPUBLISH_AFTER = Duration.ofSeconds(5);
     /**
      * A task whose reports go unacknowledged is checked on: when its hub's queue has had no consumer for this
-     * long (the hub was killed; the queue lives on for {@link #UNACKNOWLEDGED_LIMIT}), the task stops. As long
-     * as the hub gives a silent agent ({@code agent_lost}, 3 heartbeats), and long enough for the hub's consumer
-     * to come back after a broker restart.
+     * long (the hub was killed; the queue lives on for {@link #UNACKNOWLEDGED_LIMIT}), the task stops. Long
+     * enough for the hub's consumer to come back after a broker restart (the connection retries every second).
      */
     static final Duration HUB_GONE_AFTER = Duration.ofSeconds(10);
     private static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
@@ -62,6 +62,7 @@ final class AgentTasks implements AutoCloseable {
     private final ProbeEngine engine;
     private final Duration republishAfter;
     private final Duration hubGoneAfter;
+    private final Consumer<String> cannotServe;
     private final ConfirmingPublisher publisher;
     /** Takes commands; opened again if the broker closed it (a refused consume). Set under this. */
     private volatile Channel channel;
@@ -78,16 +79,22 @@ final class AgentTasks implements AutoCloseable {
     /** Set by {@link #stopTaking}: no consumer starts again. */
     private boolean stopped;
 
-    AgentTasks(String agent, ProbeEngine engine, Broker broker) {
-        this(agent, engine, broker, REPUBLISH_AFTER, HUB_GONE_AFTER);
+    /**
+     * @param cannotServe told why, when the agent lost its queue's consumer and cannot take commands again (another
+     *                    process of its name took the queue): the agent should leave its hub until it can
+     */
+    AgentTasks(String agent, ProbeEngine engine, Broker broker, Consumer<String> cannotServe) {
+        this(agent, engine, broker, REPUBLISH_AFTER, HUB_GONE_AFTER, cannotServe);
     }
 
     /**
      * With reports published again after {@code republishAfter} without an acknowledgement, and a task stopped
      * once its hub's queue has had no consumer for {@code hubGoneAfter}.
      */
-    AgentTasks(String agent, ProbeEngine engine, Broker broker, Duration republishAfter, Duration hubGoneAfter) {
+    AgentTasks(String agent, ProbeEngine engine, Broker broker, Duration republishAfter, Duration hubGoneAfter,
+               Consumer<String> cannotServe) {
         this.agent = agent;
+        this.cannotServe = cannotServe;
         this.republishAfter = republishAfter;
         this.hubGoneAfter = hubGoneAfter;
         this.engine = engine;
@@ -143,13 +150,12 @@ final class AgentTasks implements AutoCloseable {
                             // process of the same name). Without it no task reaches this agent: declare it again.
                             LOG.warning(() -> "the queue " + Topology.agentQueue(agent) + " was deleted under agent "
                                     + agent + "; declaring it again");
-                            Thread.ofVirtual().name("mimoping-queue-again").start(() -> takeAgain(tag));
+                            Thread.ofVirtual().name("mimoping-queue-again").start(() -> consumerCancelled(tag));
                         }
                     });
             consumed = true;
         } catch (IOException e) {
-            if (e.getCause() instanceof ShutdownSignalException signal && signal.getReason() instanceof AMQP.Channel.Close
-                    close && close.getReplyCode() == AMQP.ACCESS_REFUSED) {
+            if (Broker.channelClosedWith(e, AMQP.ACCESS_REFUSED)) {
                 throw taken(queue);
             }
             throw new BrokerException("cannot consume from " + queue + ": " + e.getMessage(), e);
@@ -163,15 +169,32 @@ final class AgentTasks implements AutoCloseable {
     }
 
     /** The broker cancelled consumer {@code tag}: takes commands again, unless this agent stopped taking them. */
-    private synchronized void takeAgain(String tag) {
-        if (!tag.equals(consumerTag) || !channel.isOpen()) {
-            return;
+    private synchronized void consumerCancelled(String tag) {
+        if (tag.equals(consumerTag) && !stopped && channel.isOpen()) {
+            takeAgain("its queue was deleted");
         }
+    }
+
+    /**
+     * The command channel closed while the broker is connected: its consumer was refused when the connection
+     * recovered (another process of this name took the queue meanwhile, or the broker still held this process's
+     * old consumer). Takes commands again, or leaves the hub until it can.
+     */
+    private synchronized void checkConsumer() {
+        if (consumerTag != null && !stopped && !channel.isOpen() && broker.isOpen()) {
+            takeAgain("its command channel was closed");
+        }
+    }
+
+    private void takeAgain(String why) {
         consumerTag = null;
         try {
             start();
-        } catch (BrokerException | HubLink.NotReadyException e) {
-            LOG.log(Level.WARNING, e, () -> "agent " + agent + " cannot take tasks again");
+        } catch (RuntimeException e) { // the queue taken, or the broker refused
+            String cannot = e instanceof HubLink.NotReadyException ? e.getMessage() : "cannot take tasks: " + e.getMessage();
+            LOG.warning(() -> "agent " + agent + " lost its command consumer (" + why + "): " + cannot
+                    + "; it leaves its hub until it can take tasks again");
+            cannotServe.accept(cannot);
         }
     }
 
@@ -260,15 +283,19 @@ final class AgentTasks implements AutoCloseable {
         }
     }
 
-    /** Whether the reporter's hub queue has had no consumer, on every look, for {@link #hubGoneAfter}. */
-    private boolean hubGone(TaskReporter reporter) {
-        int consumers;
-        try {
-            consumers = broker.consumers(reporter.replyTo());
-        } catch (BrokerException e) { // not connected: nothing can be told now
-            return false;
-        }
-        return reporter.hubMissing(consumers < 1) >= hubGoneAfter.toNanos();
+    /**
+     * Whether the reporter's hub queue has had no consumer, on every look a second apart, for {@link #hubGoneAfter}.
+     * A look that cannot be made (the broker connection is recovering) breaks the series.
+     */
+    private boolean hubGone(TaskReporter reporter, Map<String, Boolean> hubsMissing) {
+        Boolean missing = hubsMissing.computeIfAbsent(reporter.replyTo(), queue -> {
+            try {
+                return broker.consumers(queue) < 1;
+            } catch (BrokerException e) {
+                return null;
+            }
+        });
+        return missing != null && reporter.hubMissing(missing, SWEEP_EVERY.multipliedBy(3)) >= hubGoneAfter.toNanos();
     }
 
     /** After the broker connection recovered: every report the hub has not acknowledged goes out again. */
@@ -286,25 +313,33 @@ final class AgentTasks implements AutoCloseable {
      * gone, or, much later, in any case.
      */
     private void sweep() {
-        reporters.forEach((taskId, reporter) -> {
-            if (reporter.unacknowledgedFor(UNACKNOWLEDGED_LIMIT)) {
-                LOG.warning(() -> "task " + taskId + " stopped: its hub acknowledged no report for "
-                        + UNACKNOWLEDGED_LIMIT.toSeconds() + " s");
-                stop(taskId);
-                return;
-            }
-            if (reporter.unacknowledgedFor(republishAfter) && hubGone(reporter)) {
-                LOG.warning(() -> "task " + taskId + " stopped: its hub's queue " + reporter.replyTo()
-                        + " has had no consumer for " + hubGoneAfter.toSeconds() + " s (the hub is gone)");
-                stop(taskId);
-                return;
-            }
-            int again = reporter.republishIfWaiting(republishAfter);
-            if (again > 0) {
-                LOG.info(() -> "task " + taskId + ": its hub acknowledged no report for " + republishAfter.toMillis()
-                        + " ms; " + again + " unacknowledged report(s) published again");
-            }
-        });
+        try {
+            checkConsumer();
+            Map<String, Boolean> hubsMissing = new HashMap<>(); // one look per hub queue and sweep
+            reporters.forEach((taskId, reporter) -> sweep(taskId, reporter, hubsMissing));
+        } catch (RuntimeException e) { // the next sweep must still run
+            LOG.log(Level.WARNING, "the report sweep failed", e);
+        }
+    }
+
+    private void sweep(String taskId, TaskReporter reporter, Map<String, Boolean> hubsMissing) {
+        if (reporter.unacknowledgedFor(UNACKNOWLEDGED_LIMIT)) {
+            LOG.warning(() -> "task " + taskId + " stopped: its hub acknowledged no report for "
+                    + UNACKNOWLEDGED_LIMIT.toSeconds() + " s");
+            stop(taskId);
+            return;
+        }
+        if (reporter.unacknowledgedFor(republishAfter) && hubGone(reporter, hubsMissing)) {
+            LOG.warning(() -> "task " + taskId + " stopped: its hub's queue " + reporter.replyTo()
+                    + " has had no consumer for " + hubGoneAfter.toSeconds() + " s (the hub is gone)");
+            stop(taskId);
+            return;
+        }
+        int again = reporter.republishIfWaiting(republishAfter);
+        if (again > 0) {
+            LOG.info(() -> "task " + taskId + ": its hub acknowledged no report for " + republishAfter.toMillis()
+                    + " ms; " + again + " unacknowledged report(s) published again");
+        }
     }
 
     /** A report came back unroutable: the hub's reply queue is gone, so nobody waits for the task. */

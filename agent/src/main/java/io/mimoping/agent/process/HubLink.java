@@ -159,6 +159,10 @@ public final class HubLink implements AutoCloseable {
     private record Failed(Throwable error) implements Signal {
     }
 
+    /** The agent cannot serve now ({@link #leave}). */
+    private record Leave(String why) implements Signal {
+    }
+
     /** How a connection ended. */
     private sealed interface Outcome {
     }
@@ -183,6 +187,8 @@ public final class HubLink implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile String hubId;
+    /** The signals of the connection open now, if one is. */
+    private volatile BlockingQueue<Signal> current;
 
     public HubLink(URI hubWs, Registration registration, Listener listener) {
         this(hubWs, registration, listener, Backoff.DEFAULT);
@@ -213,6 +219,18 @@ public final class HubLink implements AutoCloseable {
     /** The id of the hub this agent is registered with right now, if it is. */
     public Optional<String> hubId() {
         return Optional.ofNullable(hubId);
+    }
+
+    /**
+     * The agent cannot serve now (its queue was taken by another process of its name): the link leaves the hub it
+     * is connected to, saying why, and registers again after a backoff, as when {@link Listener#onRegistered}
+     * throws {@link NotReadyException}. Nothing happens while not connected.
+     */
+    public void leave(String why) {
+        BlockingQueue<Signal> signals = current;
+        if (signals != null) {
+            signals.add(new Leave(why));
+        }
     }
 
     /** Says goodbye to the hub (close 1000) and stops; waits a little for the link's thread. */
@@ -273,6 +291,7 @@ public final class HubLink implements AutoCloseable {
 
     private Outcome connectOnce() {
         BlockingQueue<Signal> signals = new LinkedBlockingQueue<>();
+        current = signals;
         WebSocket ws;
         try {
             ws = http.newWebSocketBuilder()
@@ -292,6 +311,7 @@ public final class HubLink implements AutoCloseable {
             goodbye(ws, "agent stopping");
             return new Stopped();
         } finally {
+            current = null;
             hubId = null;
             ws.abort();
         }
@@ -349,8 +369,7 @@ public final class HubLink implements AutoCloseable {
                         try {
                             tell(() -> listener.onRegistered(id));
                         } catch (NotReadyException e) {
-                            goodbye(ws, e.getMessage());
-                            return new Lost("cannot serve now: " + e.getMessage(), false);
+                            return leaving(ws, e.getMessage());
                         }
                     } else if (type == null) {
                         LOG.fine(() -> "ignored a message from the hub: " + text);
@@ -368,8 +387,17 @@ public final class HubLink implements AutoCloseable {
                 case Failed(Throwable error) -> {
                     return new Lost("connection failed: " + describe(error), registered != null);
                 }
+                case Leave(String why) -> {
+                    return leaving(ws, why);
+                }
             }
         }
+    }
+
+    /** Leaves the hub because the agent cannot serve now; it registers again after a growing backoff. */
+    private static Outcome leaving(WebSocket ws, String why) {
+        goodbye(ws, why);
+        return new Lost("cannot serve now: " + why, false);
     }
 
     /** Calls the listener; what it throws is logged, and the link goes on (but for {@link NotReadyException}). */

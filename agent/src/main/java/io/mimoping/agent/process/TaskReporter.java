@@ -64,6 +64,8 @@ final class TaskReporter implements ProbeListener {
     private long republishedFrom = -1;
     /** Since when the hub's queue was seen without a consumer on every look; -1 if it had one. Guarded by this. */
     private long hubMissingSince = -1;
+    /** When the hub's queue was last looked at. Guarded by this. */
+    private long lastLookNanos;
 
     TaskReporter(String taskId, String agent, String replyTo, ConfirmingPublisher publisher, Runnable onDone) {
         this.taskId = taskId;
@@ -166,14 +168,18 @@ final class TaskReporter implements ProbeListener {
     }
 
     /**
-     * What a look at the hub's queue found: {@code missing} if it had no consumer (or no longer exists).
+     * What a look at the hub's queue found: {@code missing} if it had no consumer (or no longer exists). Looks
+     * more than {@code gap} apart start a new series: between them the hub may have been back.
      *
-     * @return how long, in nanoseconds, every look has found it missing; 0 after a look that found it
+     * @return how long, in nanoseconds, every look of the series has found it missing; 0 after a look that found it
      */
-    synchronized long hubMissing(boolean missing) {
+    synchronized long hubMissing(boolean missing, Duration gap) {
         long now = System.nanoTime();
-        if (!missing) {
+        if (!missing || now - lastLookNanos > gap.toNanos()) {
             hubMissingSince = -1;
+        }
+        lastLookNanos = now;
+        if (!missing) {
             return 0;
         }
         if (hubMissingSince < 0) {

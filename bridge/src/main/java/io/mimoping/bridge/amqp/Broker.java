@@ -14,6 +14,7 @@ import java.net.URISyntaxException;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -65,6 +66,8 @@ public final class Broker implements AutoCloseable {
         });
         try {
             Connection connection = factory.newConnection(name);
+            AtomicReference<String> lostBecause = new AtomicReference<>("");
+            connection.addShutdownListener(cause -> lostBecause.set(cause.getMessage()));
             ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
                 @Override
                 public void handleRecovery(Recoverable recoverable) {
@@ -73,7 +76,7 @@ public final class Broker implements AutoCloseable {
 
                 @Override
                 public void handleRecoveryStarted(Recoverable recoverable) {
-                    LOG.warning(() -> "RabbitMQ connection '" + name + "' lost; reconnecting");
+                    LOG.warning(() -> "RabbitMQ connection '" + name + "' lost (" + lostBecause.get() + "); reconnecting");
                 }
             });
             return new Broker(connection);
@@ -132,8 +135,11 @@ public final class Broker implements AutoCloseable {
             Channel channel = connection.createChannel();
             try {
                 return channel.queueDeclarePassive(queue).getConsumerCount();
-            } catch (IOException e) { // NOT_FOUND: the broker closes the channel
-                return -1;
+            } catch (IOException e) {
+                if (channelClosedWith(e, AMQP.NOT_FOUND)) {
+                    return -1;
+                }
+                throw e;
             } finally {
                 if (channel.isOpen()) {
                     channel.close();
@@ -142,6 +148,12 @@ public final class Broker implements AutoCloseable {
         } catch (IOException | TimeoutException | RuntimeException e) {
             throw new BrokerException("cannot look at queue " + queue + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Whether a channel's operation failed because the broker closed the channel with {@code replyCode}. */
+    public static boolean channelClosedWith(IOException e, int replyCode) {
+        return e.getCause() instanceof ShutdownSignalException signal
+                && signal.getReason() instanceof AMQP.Channel.Close close && close.getReplyCode() == replyCode;
     }
 
     /** Whether the connection is up now (false while it recovers). */

@@ -157,8 +157,8 @@ public final class Dispatcher implements AutoCloseable {
                 run.refused(ErrorCode.AGENT_UNKNOWN, "no agent named '" + agent + "' is connected to the broker");
             } else if (consumers == 0) {
                 run.refused(ErrorCode.AGENT_OFFLINE, "agent '" + agent + "' is not taking tasks (its queue has no consumer)");
-            } else if (run.dispatching()) { // else it was cancelled, or the hub is closing
-                send(agent, new Command.Run(run.task()));
+            } else { // unless it was cancelled meanwhile, or the hub is closing
+                run.dispatch(() -> send(agent, new Command.Run(run.task())));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -217,10 +217,10 @@ public final class Dispatcher implements AutoCloseable {
         send(run.agent(), new Command.Cancel(run.taskId(), "the task was cancelled at hub " + hubId, true));
         try {
             watchdog.schedule(() -> {
-                runs.remove(key(run.taskId(), run.agent()), run);
                 if (run.giveUp(CANCEL_GRACE)) {
                     forget(run.agent(), run.taskId());
                 }
+                runs.remove(key(run.taskId(), run.agent()), run);
             }, CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) { // the hub is closing: the run ends now
             abandon(run);

@@ -149,12 +149,14 @@ final class RemoteRun implements RunningTask {
     }
 
     /**
-     * Whether the task may go to the agent now, which the run then expects; not once it was cancelled or
-     * refused.
+     * Gives the task to the agent with {@code send}, unless the run was cancelled or refused already. Under the
+     * run's lock, so that the agent's cancel can only follow its task (the publisher never calls back into a run).
      */
-    synchronized boolean dispatching() {
-        dispatched = !finished && !cancelled;
-        return dispatched;
+    synchronized void dispatch(Runnable send) {
+        if (!finished && !cancelled) {
+            dispatched = true;
+            send.run();
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.mimoping.agent.process;
 
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DeliverCallback;
 import com.rabbitmq.client.GetResponse;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.bridge.amqp.Broker;
@@ -22,11 +23,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -41,6 +48,8 @@ class AgentTasksTest {
 
     private static final String TASK = "t-reports";
     private static final int COUNT = 5;
+    /** For agents whose queue no other process takes here: they never hear they cannot serve. */
+    private static final Consumer<String> NOT_TAKEN = why -> { };
 
     /**
      * An agent's task side and, played by hand, its hub: a queue of the hub's that nobody consumes, where the
@@ -65,7 +74,7 @@ class AgentTasksTest {
 
         /** As above, with tasks stopped once the hub's queue has had no consumer for {@code hubGoneAfter}. */
         Fixture(Duration republishAfter, Duration hubGoneAfter) throws Exception {
-            tasks = new AgentTasks(agent, engine, agentSide, republishAfter, hubGoneAfter);
+            tasks = new AgentTasks(agent, engine, agentSide, republishAfter, hubGoneAfter, NOT_TAKEN);
             hub = hubSide.connection().createChannel();
             Topology.declareHub(hub, "tasks-hub-" + id);
             tasks.start();
@@ -177,6 +186,85 @@ class AgentTasksTest {
         }
     }
 
+    /**
+     * A hub away for a while (a broker restart on its side) that comes back and acknowledges again does not count
+     * towards the next time it is away: then the task still gets the whole limit.
+     */
+    @Test
+    void eachTimeTheHubIsAwayCountsOnItsOwn() throws Exception {
+        Duration gone = Duration.ofSeconds(3);
+        try (Fixture agent = new Fixture(Duration.ofMillis(500), gone)) {
+            AtomicBoolean acking = new AtomicBoolean(true);
+            AtomicLong received = new AtomicLong();
+            DeliverCallback hubTakes = (tag, delivery) -> {
+                if (WireCodec.decodeReport(delivery.getBody()).taskId().equals("t-long")) {
+                    long n = received.incrementAndGet();
+                    if (acking.get()) {
+                        agent.send(new Command.Ack(Map.of("t-long", n)));
+                    }
+                }
+            };
+            String hubConsumer = agent.hub.basicConsume(agent.replyQueue, true, hubTakes, tag -> { });
+            agent.send(new Command.Run(new PingTask("t-long", List.of("127.0.0.1"), Duration.ofMillis(50), 100_000,
+                    Duration.ofSeconds(1), 56)));
+            await("the task to run", () -> agent.tasks.running() == 1);
+
+            agent.hub.basicCancel(hubConsumer); // away for 2 s: looked at, found missing, not long enough
+            Thread.sleep(2_000);
+            hubConsumer = agent.hub.basicConsume(agent.replyQueue, true, hubTakes, tag -> { });
+            Thread.sleep(4_000); // back, acknowledging: no more looks
+            assertEquals(1, agent.tasks.running(), "a hub away for less than the limit leaves the task running");
+
+            acking.set(false);
+            agent.hub.basicCancel(hubConsumer); // away again, for good
+            long left = System.nanoTime();
+            await("the task to stop", () -> agent.tasks.running() == 0);
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - left);
+            assertTrue(ms >= gone.toMillis() - 100, "stopped " + ms + " ms after the hub left again, "
+                    + gone.toMillis() + " ms at least expected: the first time away did not count");
+        }
+    }
+
+    /**
+     * The broker drops the agent's connection, and a twin of its name takes the queue before the connection comes
+     * back: the broker refuses the agent's consumer when the connection recovers. The agent says it cannot serve
+     * (it then leaves its hub) and takes its queue again once the twin is gone, when it registers again.
+     */
+    @Test
+    void anAgentWhoseQueueATwinTookDuringARecoverySaysItCannotServe() throws Exception {
+        String agent = "queue-lost-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        String queue = Topology.agentQueue(agent);
+        BlockingQueue<String> cannotServe = new LinkedBlockingQueue<>();
+        try (IcmpEngine engine = IcmpEngine.open();
+             Broker live = Broker.connect(TestHub.BROKER_URL, "mimoping-test-live-" + agent);
+             Broker other = Broker.connect(TestHub.BROKER_URL, "mimoping-test-other-" + agent)) {
+            AgentTasks tasks = new AgentTasks(agent, engine, live, cannotServe::add);
+            try {
+                tasks.start();
+                RabbitMq.closeConnection("mimoping-test-live-" + agent); // it reconnects after a second
+                AgentTasks twin = new AgentTasks(agent, engine, other, NOT_TAKEN);
+                await("the twin to take the queue while the agent reconnects", () -> {
+                    try {
+                        twin.start();
+                        return true;
+                    } catch (HubLink.NotReadyException e) {
+                        return false;
+                    }
+                });
+                String why = cannotServe.poll(20, TimeUnit.SECONDS);
+                assertNotNull(why, "the agent said it cannot serve");
+                assertTrue(why.contains("another agent named '" + agent + "'"), why);
+                assertEquals(1, RabbitMq.consumers(queue), "the twin alone takes the name's tasks");
+
+                twin.close();
+                tasks.start(); // registered again
+                assertEquals(1, RabbitMq.consumers(queue), "the agent takes its queue again");
+            } finally {
+                tasks.close();
+            }
+        }
+    }
+
     /** Batches 0..n-1 and the end once each, and one outcome per probe sent. */
     private static void assertWholeStream(List<Report> reports) {
         List<Long> batches = new ArrayList<>();
@@ -226,14 +314,14 @@ class AgentTasksTest {
              Broker other = Broker.connect(TestHub.BROKER_URL, "mimoping-test-other-" + agent);
              Broker admin = Broker.connect(TestHub.BROKER_URL, "mimoping-test-admin-" + agent)) {
             Channel look = admin.connection().createChannel();
-            AgentTasks tasks = new AgentTasks(agent, engine, live);
+            AgentTasks tasks = new AgentTasks(agent, engine, live, NOT_TAKEN);
             try {
                 tasks.start();
                 assertEquals(1, RabbitMq.consumers(queue), "the live agent takes from its queue");
 
-                new AgentTasks(agent, engine, other).close(); // refused at registration: it never took a task
+                new AgentTasks(agent, engine, other, NOT_TAKEN).close(); // refused at registration: never took a task
                 assertEquals(1, RabbitMq.consumers(queue), "a refused twin left the queue alone");
-                AgentTasks twin = new AgentTasks(agent, engine, other);
+                AgentTasks twin = new AgentTasks(agent, engine, other, NOT_TAKEN);
                 // a twin registered at another hub: it would take half the tasks under the live agent's name
                 HubLink.NotReadyException taken = assertThrows(HubLink.NotReadyException.class, twin::start);
                 assertTrue(taken.getMessage().contains("another agent named '" + agent + "'"), taken.getMessage());

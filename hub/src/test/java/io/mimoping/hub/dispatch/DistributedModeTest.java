@@ -488,16 +488,14 @@ class DistributedModeTest {
                 });
                 return from.equals(Set.of(a1, a2, "hub"));
             });
-            long asked = System.nanoTime();
             HttpResponse<String> deleted = clients.send("DELETE", "/tasks/" + id, null); // returns at the task's end
-            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
             assertEquals(200, deleted.statusCode(), deleted.body());
-            assertTrue(ms < Dispatcher.CANCEL_GRACE.toMillis(), "the agents reported at once, not at the grace's end: "
-                    + ms + " ms");
 
             List<JsonNode> events = clients.longPoll(id, 0);
             List<String> types = events.stream().map(StreamClients::type).toList();
             assertEquals(List.of("error", "end"), types.subList(types.size() - 2, types.size()), types.toString());
+            assertEquals(1, ofType(events, "error").size(), "the agents reported in time (no agent_lost): "
+                    + ofType(events, "error"));
             assertEquals("cancelled", events.get(events.size() - 2).get("data").get("code").asText());
             List<JsonNode> stats = ofType(events, "ping_stats");
             Set<String> pairs = new HashSet<>();
@@ -546,8 +544,11 @@ class DistributedModeTest {
             List<JsonNode> events = clients.longPoll(id, 0);
             assertEquals(List.of("task", "ping_stats", "error", "end"), events.stream().map(StreamClients::type).toList());
             assertEquals(3, events.getLast().get("data").get("sent").asLong(), "the agent's count");
-            assertEquals(new Command.Ack(Map.of(id, 2L)), agent.commands.poll(2, TimeUnit.SECONDS),
-                    "the whole stream acknowledged");
+            Command ack = agent.commands.poll(2, TimeUnit.SECONDS);
+            if (ack instanceof Command.Ack(Map<String, Long> received) && received.equals(Map.of(id, 1L))) {
+                ack = agent.commands.poll(2, TimeUnit.SECONDS); // the 100 ms tick came between batch 0 and the end
+            }
+            assertEquals(new Command.Ack(Map.of(id, 2L)), ack, "the whole stream acknowledged");
 
             String silent = clients.start(body);
             assertEquals(silent, agent.task().task().id());

@@ -23,6 +23,15 @@ public final class RabbitMq {
         }
     }
 
+    /** Makes the broker close the connection a client named {@code connectionName}, as if it was cut. */
+    public static void closeConnection(String connectionName) {
+        String pid = ctl("list_connections", "pid", "client_properties").lines()
+                .filter(line -> line.contains("\"" + connectionName + "\""))
+                .map(line -> line.substring(0, line.indexOf('\t')))
+                .findFirst().orElseThrow(() -> new AssertionError("no connection named " + connectionName));
+        ctl("close_connection", pid, "closed by a test");
+    }
+
     /** Runs {@code rabbitmqctl -q ARGS} and returns what it printed; fails the test if it fails. */
     public static String ctl(String... args) {
         List<String> command = new ArrayList<>(List.of("rabbitmqctl", "-q"));
