@@ -199,13 +199,17 @@ public final class Main {
             lowered.add("--max-tasks " + asked.maxTasks());
         }
         if (fitted.retainTotalBytes() < asked.retainTotalBytes()) {
-            lowered.add("--retain-total-bytes " + (asked.retainTotalBytes() >> 20) + " MiB");
+            lowered.add("--retain-total-bytes " + size(asked.retainTotalBytes()));
         }
         out.println("  background tasks (POST /tasks): at most " + fitted.maxTasks() + " at once, each keeping up to "
-                + (fitted.retainBytes() >> 20) + " MiB of events; " + (fitted.retainTotalBytes() >> 20)
-                + " MiB for finished ones" + (lowered.isEmpty() ? "" : " (" + String.join(" and ", lowered)
+                + size(fitted.retainBytes()) + " of events; " + size(fitted.retainTotalBytes())
+                + " for finished ones" + (lowered.isEmpty() ? "" : " (" + String.join(" and ", lowered)
                 + " lowered to fit in half the " + (heap >> 20) + " MiB Java heap; raise it with MIMOPING_JAVA_OPTS=-Xmx..."
                 + " or keep less per task with --retain-bytes)"));
+    }
+
+    private static String size(long bytes) {
+        return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes >= 1 << 10 ? (bytes >> 10) + " KiB" : bytes + " bytes";
     }
 
     private static void printStatus(PrintStream out, HubOptions options, int port, IcmpEngine engine,

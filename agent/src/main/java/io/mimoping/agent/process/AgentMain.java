@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
 
@@ -107,7 +108,6 @@ public final class AgentMain implements AutoCloseable {
                     new HubLink.Listener() {
                         @Override
                         public void onRegistered(String hubId) {
-                            LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
                             try {
                                 tasks.start();
                             } catch (HubLink.NotReadyException e) {
@@ -115,6 +115,7 @@ public final class AgentMain implements AutoCloseable {
                             } catch (RuntimeException e) { // the broker refused (or is reconnecting): leave, try later
                                 throw new HubLink.NotReadyException("cannot take tasks: " + e.getMessage());
                             }
+                            LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
                             lastLost = null;
                             service.poke();
                         }
@@ -126,7 +127,9 @@ public final class AgentMain implements AutoCloseable {
 
                         @Override
                         public void onDisconnected(String reason) {
-                            LOG.warning(() -> "lost the hub at " + options.hub() + ": " + reason + "; reconnecting");
+                            // said once while the same cause lasts (an agent that cannot serve retries every few s)
+                            LOG.log(reason.equals(lastLost) ? Level.FINE : Level.WARNING,
+                                    () -> "lost the hub at " + options.hub() + ": " + reason + "; reconnecting");
                             lastLost = reason;
                             service.poke();
                         }
@@ -186,7 +189,12 @@ public final class AgentMain implements AutoCloseable {
             System.exit(1);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mimoping-agent-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("mimoping agent " + options.name() + " stopping: " + agent.runningTasks()
+                    + " task(s) in flight end with engine_stopped");
+            agent.close();
+            System.out.println("mimoping agent " + options.name() + " stopped");
+        }, "mimoping-agent-shutdown"));
         System.out.println("mimoping agent " + options.name() + " registering with " + options.hub()
                 + "; control channel on " + agent.controlAddress() + ": gRPC (grpcurl -plaintext " + agent.controlAddress()
                 + " list), http://" + agent.controlAddress() + "/metrics and /health/*");

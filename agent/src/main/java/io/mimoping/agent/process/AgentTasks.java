@@ -129,6 +129,9 @@ final class AgentTasks implements AutoCloseable {
         String queue = Topology.agentQueue(agent);
         try {
             if (!channel.isOpen()) {
+                // closing the dead channel drops its consumer from what the connection recovers: else each
+                // recovery would ask for it again
+                abandon(channel);
                 channel = openChannel();
             }
             if (Topology.declareAgent(channel, agent) > 0) {
@@ -161,6 +164,14 @@ final class AgentTasks implements AutoCloseable {
             throw new BrokerException("cannot consume from " + queue + ": " + e.getMessage(), e);
         }
         LOG.info(() -> "agent " + agent + " takes tasks from " + Topology.agentQueue(agent));
+    }
+
+    private static void abandon(Channel dead) {
+        try {
+            dead.abort();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "aborting a closed channel failed", e);
+        }
     }
 
     private HubLink.NotReadyException taken(String queue) {
@@ -329,7 +340,7 @@ final class AgentTasks implements AutoCloseable {
             stop(taskId);
             return;
         }
-        if (reporter.unacknowledgedFor(republishAfter) && hubGone(reporter, hubsMissing)) {
+        if (reporter.waitingFor(republishAfter) && hubGone(reporter, hubsMissing)) {
             LOG.warning(() -> "task " + taskId + " stopped: its hub's queue " + reporter.replyTo()
                     + " has had no consumer for " + hubGoneAfter.toSeconds() + " s (the hub is gone)");
             stop(taskId);

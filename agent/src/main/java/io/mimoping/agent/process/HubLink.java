@@ -52,6 +52,8 @@ public final class HubLink implements AutoCloseable {
     public static final int NO_TASKS = 4003;
     public static final int DUPLICATE_NAME = 4009;
 
+    /** While the agent cannot serve, it registers again within {@code initial × 2^UNREADY_ATTEMPTS} (8 s by default). */
+    static final int UNREADY_ATTEMPTS = 4;
     /** How long connecting, and then each send, may take. */
     static final Duration IO_TIMEOUT = Duration.ofSeconds(10);
     /** How long to wait for the hub's answer to a registration, before it has said its own timeout. */
@@ -175,6 +177,10 @@ public final class HubLink implements AutoCloseable {
     private record Lost(String reason, boolean registered) implements Outcome {
     }
 
+    /** Registered, then left: the agent cannot serve now ({@link NotReadyException}, {@link #leave}). */
+    private record Unready(String reason) implements Outcome {
+    }
+
     /** Refused for good, or the link was closed. */
     private record Stopped() implements Outcome {
     }
@@ -264,6 +270,12 @@ public final class HubLink implements AutoCloseable {
                     if (registered) {
                         attempt = 0;
                     }
+                    reachable = true;
+                    tell(() -> listener.onDisconnected(reason));
+                }
+                case Unready(String reason) -> {
+                    // retried while the cause lasts, but soon enough to take over once it is gone
+                    attempt = Math.min(attempt, UNREADY_ATTEMPTS);
                     reachable = true;
                     tell(() -> listener.onDisconnected(reason));
                 }
@@ -377,7 +389,7 @@ public final class HubLink implements AutoCloseable {
                 }
                 case Closed(int code, String reason) -> {
                     if (code == INVALID_TOKEN || code == PROTOCOL_ERROR) {
-                        LOG.severe(() -> "the hub at " + hubWs + " refused this agent (" + code + "): " + reason);
+                        LOG.fine(() -> "the hub at " + hubWs + " refused this agent (" + code + "): " + reason);
                         tell(() -> listener.onRefused(code, reason));
                         return new Stopped();
                     }
@@ -397,7 +409,7 @@ public final class HubLink implements AutoCloseable {
     /** Leaves the hub because the agent cannot serve now; it registers again after a growing backoff. */
     private static Outcome leaving(WebSocket ws, String why) {
         goodbye(ws, why);
-        return new Lost("cannot serve now: " + why, false);
+        return new Unready("cannot serve now: " + why);
     }
 
     /** Calls the listener; what it throws is logged, and the link goes on (but for {@link NotReadyException}). */

@@ -43,8 +43,8 @@ final class TaskReporter implements ProbeListener {
     private record Finished(TaskTotals totals) implements Item {
     }
 
-    /** A report published (last at {@code publishedNanos}) and not acknowledged by the hub yet. */
-    private record Unacked(byte[] body, long publishedNanos) {
+    /** A report published (first at {@code firstNanos}, last at {@code publishedNanos}), not acknowledged yet. */
+    private record Unacked(byte[] body, long firstNanos, long publishedNanos) {
     }
 
     private final String taskId;
@@ -137,7 +137,7 @@ final class TaskReporter implements ProbeListener {
         List<byte[]> again;
         synchronized (this) {
             long now = System.nanoTime();
-            unacked.replaceAll((number, report) -> new Unacked(report.body(), now));
+            unacked.replaceAll((number, report) -> new Unacked(report.body(), report.firstNanos(), now));
             again = unacked.values().stream().map(Unacked::body).toList();
         }
         again.forEach(this::send);
@@ -198,6 +198,14 @@ final class TaskReporter implements ProbeListener {
         return !unacked.isEmpty() && System.nanoTime() - unacked.firstEntry().getValue().publishedNanos() > limit.toNanos();
     }
 
+    /**
+     * Whether the oldest report not acknowledged yet was first published longer than {@code limit} ago: the hub
+     * has acknowledged nothing new for that long, however often the reports went out again.
+     */
+    synchronized boolean waitingFor(Duration limit) {
+        return !unacked.isEmpty() && System.nanoTime() - unacked.firstEntry().getValue().firstNanos() > limit.toNanos();
+    }
+
     /** The hub no longer follows the task: stops publishing and forgets what it kept. */
     synchronized void discard() {
         discarded = true;
@@ -210,10 +218,11 @@ final class TaskReporter implements ProbeListener {
             if (discarded) {
                 return;
             }
+            long now = System.nanoTime();
             switch (report) {
-                case Report.Batch batch -> unacked.put(batch.seq(), new Unacked(body, System.nanoTime()));
+                case Report.Batch batch -> unacked.put(batch.seq(), new Unacked(body, now, now));
                 case Report.End end -> {
-                    unacked.put(end.batches(), new Unacked(body, System.nanoTime()));
+                    unacked.put(end.batches(), new Unacked(body, now, now));
                     ended = true;
                 }
             }

@@ -7,6 +7,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.TopologyRecoveryException;
 import com.rabbitmq.client.impl.DefaultExceptionHandler;
 
 import java.io.IOException;
@@ -62,6 +63,17 @@ public final class Broker implements AutoCloseable {
                 // A refused login or vhost is reported by connect's own error, a lost connection by the
                 // recovery listener below: the client's own warning would only repeat them.
                 LOG.log(Level.FINE, exception, () -> "RabbitMQ connection '" + name + "': " + exception.getMessage());
+            }
+
+            @Override
+            public void handleTopologyRecoveryException(Connection connection, Channel channel,
+                                                        TopologyRecoveryException exception) {
+                // One line: the owner of what could not be recovered (a consumer the broker refused) sees it
+                // and says what it means.
+                Throwable cause = exception.getCause() == null ? exception : exception.getCause();
+                LOG.warning(() -> "RabbitMQ connection '" + name + "' recovered without part of its topology: "
+                        + cause.getMessage());
+                LOG.log(Level.FINE, "topology recovery failure", exception);
             }
         });
         try {

@@ -35,13 +35,19 @@ public record StreamLimits(int retainEvents, long retainBytes, Duration keepFini
 
     /**
      * These limits, lowered where need be so that the events all tasks may keep fit in half of a Java heap of
-     * {@code heapBytes}: at most a quarter for the finished tasks ({@code retainTotalBytes}), the rest for the
-     * running ones, each of which may keep {@code retainBytes} ({@code maxTasks}, at least one). Otherwise enough
-     * busy tasks would exhaust the heap and the hub would die with all of them.
+     * {@code heapBytes}: the running tasks, each of which may keep {@code retainBytes} ({@code maxTasks}), and the
+     * finished ones ({@code retainTotalBytes}). When they do not fit, the finished ones keep what the running ones
+     * leave, but at least a quarter of the heap, and the running ones the rest (at least one task). Otherwise
+     * enough busy tasks would exhaust the heap and the hub would die with all of them.
      */
     public StreamLimits fittedTo(long heapBytes) {
-        long finished = Math.min(retainTotalBytes, Math.max(1, heapBytes / 4));
-        long running = Math.max(1, (heapBytes / 2 - finished) / retainBytes);
+        long half = heapBytes / 2;
+        long runningBytes = (long) maxTasks * retainBytes;
+        if (runningBytes + retainTotalBytes <= half) {
+            return this;
+        }
+        long finished = Math.min(retainTotalBytes, Math.max(Math.max(1, heapBytes / 4), half - runningBytes));
+        long running = Math.max(1, (half - finished) / retainBytes);
         return new StreamLimits(retainEvents, retainBytes, keepFinished, keepTasks, finished,
                 (int) Math.min(maxTasks, running), clientTimeout);
     }

@@ -24,5 +24,10 @@ class StreamLimitsTest {
         StreamLimits lean = defaults.withRetention(defaults.retainEvents(), MIB, defaults.keepFinished());
         assertEquals(1000, lean.fittedTo(4096 * MIB).maxTasks(), "1 MiB a task: 1,000 fit in the 1,792 MiB left");
         assertEquals(768, lean.fittedTo(2048 * MIB).maxTasks(), "and 768 in the 768 MiB left of a 2 GiB heap");
+
+        StreamLimits fewTasks = defaults.withBudget(10, 4000 * MIB);
+        StreamLimits fitted = fewTasks.fittedTo(6000 * MIB);
+        assertEquals(10, fitted.maxTasks(), "10 running tasks keep at most 160 MiB: they fit");
+        assertEquals((3000 - 160) * MIB, fitted.retainTotalBytes(), "the finished ones get what they leave");
     }
 }
