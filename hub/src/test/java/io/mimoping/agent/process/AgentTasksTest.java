@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -241,8 +242,11 @@ class AgentTasksTest {
             AgentTasks tasks = new AgentTasks(agent, engine, live, cannotServe::add);
             try {
                 tasks.start();
-                RabbitMq.closeConnection("mimoping-test-live-" + agent); // it reconnects after a second
                 AgentTasks twin = new AgentTasks(agent, engine, other, NOT_TAKEN);
+                // the agent reconnects a second after the cut; the twin keeps trying meanwhile (rabbitmqctl itself
+                // may take longer than that to return)
+                CompletableFuture<Void> cut = CompletableFuture.runAsync(
+                        () -> RabbitMq.closeConnection("mimoping-test-live-" + agent));
                 await("the twin to take the queue while the agent reconnects", () -> {
                     try {
                         twin.start();
@@ -251,6 +255,7 @@ class AgentTasksTest {
                         return false;
                     }
                 });
+                cut.get(60, TimeUnit.SECONDS);
                 String why = cannotServe.poll(20, TimeUnit.SECONDS);
                 assertNotNull(why, "the agent said it cannot serve");
                 assertTrue(why.contains("another agent named '" + agent + "'"), why);
