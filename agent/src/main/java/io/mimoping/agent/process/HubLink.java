@@ -52,7 +52,7 @@ public final class HubLink implements AutoCloseable {
     public static final int NO_TASKS = 4003;
     public static final int DUPLICATE_NAME = 4009;
 
-    /** While the agent cannot serve, it registers again within {@code initial × 2^UNREADY_ATTEMPTS} (8 s by default). */
+    /** While the agent cannot serve, it registers again within {@code initial × 2^UNREADY_ATTEMPTS}, 8 s by default. */
     static final int UNREADY_ATTEMPTS = 4;
     /** How long connecting, and then each send, may take. */
     static final Duration IO_TIMEOUT = Duration.ofSeconds(10);
@@ -406,7 +406,7 @@ public final class HubLink implements AutoCloseable {
         }
     }
 
-    /** Leaves the hub because the agent cannot serve now; it registers again after a growing backoff. */
+    /** Leaves the hub because the agent cannot serve now; it registers again within seconds ({@link #UNREADY_ATTEMPTS}). */
     private static Outcome leaving(WebSocket ws, String why) {
         goodbye(ws, why);
         return new Unready("cannot serve now: " + why);
