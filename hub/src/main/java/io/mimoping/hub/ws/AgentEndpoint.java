@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.buffers.BufferData;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Headers;
+import io.helidon.http.HttpPrologue;
 import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.websocket.WsRouting;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
+import io.helidon.websocket.WsUpgradeException;
 import io.mimoping.bridge.probe.AgentNames;
 
 import java.net.InetSocketAddress;
@@ -78,6 +82,21 @@ public final class AgentEndpoint implements WsListener {
     /** The WebSocket routing of {@code /ws}, a fresh endpoint for each connection. */
     public static WsRouting.Builder routing(AgentRegistry registry) {
         return WsRouting.builder().endpoint(PATH, () -> new AgentEndpoint(registry));
+    }
+
+    /**
+     * Agents are no browsers. A browser names the page that opens a WebSocket ({@code Origin}); an agent never
+     * does. Without this, any page the operator opens could register agents here and hold their names.
+     */
+    @Override
+    public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
+        Optional<String> page = headers.first(HeaderNames.ORIGIN);
+        if (page.isPresent()) {
+            LOG.warning(() -> "refused a browser page's WebSocket to " + PATH + " (Origin " + page.get()
+                    + "): agents send no Origin");
+            throw new WsUpgradeException("agents are not browser pages (this request has Origin " + page.get() + ")");
+        }
+        return Optional.empty();
     }
 
     @Override

@@ -157,6 +157,29 @@ class DashboardTest {
     }
 
     /** A link to a task the hub does not know (or has forgotten) says so; it does not pass for a running task. */
+    /**
+     * Any page the operator opens may open a WebSocket to the hub. On {@code /ws} it could register agents and hold
+     * their names, so the hub refuses browsers there: a real browser's socket never opens (even from the hub's own
+     * page), where an agent would be answered, here with 4003 (this hub has no broker).
+     */
+    @Test
+    void aBrowserPageCannotOpenTheAgentsWebSocket() {
+        browser.get(url("/"));
+        browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(15));
+        Object outcome = browser.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const ws = new WebSocket('ws://127.0.0.1:%d/ws');
+                let opened = false;
+                ws.onopen = () => {
+                    opened = true;
+                    ws.send(JSON.stringify({type: 'register', name: 'from-a-page'}));
+                    setTimeout(() => done('opened, still open after 2 s'), 2000);
+                };
+                ws.onclose = (event) => done((opened ? 'opened' : 'never opened') + ', closed ' + event.code);
+                """.formatted(server.port()));
+        assertEquals("never opened, closed 1006", outcome);
+    }
+
     @Test
     void aTaskTheHubDoesNotKnowIsShownAsUnknown() {
         browser.get(url("/#0123456789abcdef"));
