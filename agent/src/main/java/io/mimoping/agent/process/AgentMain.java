@@ -108,13 +108,7 @@ public final class AgentMain implements AutoCloseable {
                     new HubLink.Listener() {
                         @Override
                         public void onRegistered(String hubId) {
-                            try {
-                                tasks.start();
-                            } catch (HubLink.NotReadyException e) {
-                                throw e;
-                            } catch (RuntimeException e) { // the broker refused (or is reconnecting): leave, try later
-                                throw new HubLink.NotReadyException("cannot take tasks: " + e.getMessage());
-                            }
+                            tasks.start(); // or it cannot serve now: the link leaves and tries again later
                             LOG.info(() -> "registered with hub " + hubId + " at " + options.hub());
                             lastLost = null;
                             service.poke();
@@ -190,8 +184,7 @@ public final class AgentMain implements AutoCloseable {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("mimoping agent " + options.name() + " stopping: " + agent.runningTasks()
-                    + " task(s) in flight end with engine_stopped");
+            System.out.println("mimoping agent " + options.name() + " " + agent.stopping());
             agent.close();
             System.out.println("mimoping agent " + options.name() + " stopped");
         }, "mimoping-agent-shutdown"));
@@ -212,6 +205,11 @@ public final class AgentMain implements AutoCloseable {
         if (current != null) {
             current.leave(why);
         }
+    }
+
+    /** What stopping now means for the tasks in flight. */
+    private String stopping() {
+        return "stopping: " + tasks.running() + " task(s) in flight end with engine_stopped";
     }
 
     /** Tasks this agent runs now. */
@@ -255,8 +253,7 @@ public final class AgentMain implements AutoCloseable {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        int inFlight = tasks.running();
-        service.stopping("stopping: " + inFlight + " task(s) in flight end with engine_stopped");
+        service.stopping(stopping());
         tasks.stopTaking();
         engine.close();
         tasks.close();

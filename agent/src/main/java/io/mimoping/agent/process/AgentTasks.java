@@ -118,9 +118,9 @@ final class AgentTasks implements AutoCloseable {
     /**
      * Declares this agent's queue and starts taking commands from it, as its only consumer. Call once registered.
      *
-     * @throws HubLink.NotReadyException if another process takes commands from the queue: an agent of the same
-     *                                   name on this broker, registered with another hub (each hub refuses a
-     *                                   second agent of a name itself)
+     * @throws HubLink.NotReadyException if another process takes commands from the queue (an agent of the same
+     *                                   name on this broker, registered with another hub: each hub refuses a
+     *                                   second agent of a name itself), or the broker refused (or is reconnecting)
      */
     synchronized void start() {
         if (consumerTag != null || stopped) {
@@ -151,19 +151,21 @@ final class AgentTasks implements AutoCloseable {
                         public void handleCancel(String tag) {
                             // The broker ended the consumer: the queue was deleted (by an operator, or another
                             // process of the same name). Without it no task reaches this agent: declare it again.
-                            LOG.warning(() -> "the queue " + Topology.agentQueue(agent) + " was deleted under agent "
-                                    + agent + "; declaring it again");
+                            LOG.warning(() -> "the queue " + queue + " was deleted under agent " + agent
+                                    + "; declaring it again");
                             Thread.ofVirtual().name("mimoping-queue-again").start(() -> consumerCancelled(tag));
                         }
                     });
             consumed = true;
-        } catch (IOException e) {
-            if (Broker.channelClosedWith(e, AMQP.ACCESS_REFUSED)) {
+        } catch (HubLink.NotReadyException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) { // a BrokerException too: no channel could be opened
+            if (e instanceof IOException io && Broker.channelClosedWith(io, AMQP.ACCESS_REFUSED)) {
                 throw taken(queue);
             }
-            throw new BrokerException("cannot consume from " + queue + ": " + e.getMessage(), e);
+            throw new HubLink.NotReadyException("cannot take tasks from " + queue + ": " + e.getMessage());
         }
-        LOG.info(() -> "agent " + agent + " takes tasks from " + Topology.agentQueue(agent));
+        LOG.info(() -> "agent " + agent + " takes tasks from " + queue);
     }
 
     private static void abandon(Channel dead) {
@@ -201,11 +203,10 @@ final class AgentTasks implements AutoCloseable {
         consumerTag = null;
         try {
             start();
-        } catch (RuntimeException e) { // the queue taken, or the broker refused
-            String cannot = e instanceof HubLink.NotReadyException ? e.getMessage() : "cannot take tasks: " + e.getMessage();
-            LOG.warning(() -> "agent " + agent + " lost its command consumer (" + why + "): " + cannot
+        } catch (HubLink.NotReadyException e) {
+            LOG.warning(() -> "agent " + agent + " lost its command consumer (" + why + "): " + e.getMessage()
                     + "; it leaves its hub until it can take tasks again");
-            cannotServe.accept(cannot);
+            cannotServe.accept(e.getMessage());
         }
     }
 
