@@ -7,24 +7,38 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * Forwards every TCP connection it accepts to one destination: lets an agent inside a test network namespace
- * reach the RabbitMQ that listens on the root namespace's loopback only.
+ * reach the RabbitMQ that listens on the root namespace's loopback only. {@link #freeze()} makes its
+ * connections half-open, as a path whose far end vanished without a FIN or RST.
  */
-final class TcpRelay implements AutoCloseable {
+public final class TcpRelay implements AutoCloseable {
 
     private final ServerSocket server;
     private final InetSocketAddress destination;
+    /** Counted down by {@link #freeze()}. */
+    private final CountDownLatch frozen = new CountDownLatch(1);
+    /** Counted down by {@link #close()}: frozen connections are let go. */
+    private final CountDownLatch closed = new CountDownLatch(1);
 
-    TcpRelay(InetAddress listen, InetSocketAddress destination) throws IOException {
+    public TcpRelay(InetAddress listen, InetSocketAddress destination) throws IOException {
         this.server = new ServerSocket(0, 50, listen);
         this.destination = destination;
         Thread.ofVirtual().name("test-relay").start(this::accept);
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
+    }
+
+    /**
+     * From now on nothing passes either way, and no side hears its connection end: every socket stays open until
+     * the relay is closed.
+     */
+    public void freeze() {
+        frozen.countDown();
     }
 
     private void accept() {
@@ -40,11 +54,20 @@ final class TcpRelay implements AutoCloseable {
         }
     }
 
-    private static void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to) {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-            in.transferTo(out);
+            byte[] buffer = new byte[8192];
+            int read;
+            while ((read = in.read(buffer)) >= 0 && frozen.getCount() > 0) {
+                out.write(buffer, 0, read);
+            }
+            if (frozen.getCount() == 0) {
+                closed.await(); // what was read is never passed on, not even an end
+            }
         } catch (IOException e) {
             // one side went away: close both below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             try {
                 from.close();
@@ -57,6 +80,7 @@ final class TcpRelay implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        closed.countDown();
         server.close();
     }
 }

@@ -1,0 +1,144 @@
+package io.mimoping.hub.dispatch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.bridge.amqp.Topology;
+import io.mimoping.hub.ws.AgentEndpoint;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * An agent process killed with SIGKILL mid-task, against a hub with its default heartbeat (an agent silent for 15 s
+ * is forgotten): its connection ends at once, so its task stream hears {@code agent_lost} within 2 s, and the agent
+ * started again registers within 2 s, never refused as a duplicate of its dead self.
+ */
+class AgentLossTest {
+
+    /** The hub's default: heartbeats every 5 s, a silent agent forgotten after 15 s. */
+    private static final Duration HEARTBEAT = Duration.ofSeconds(5);
+    /** The goal for both figures. */
+    private static final long GOAL_MS = 2000;
+    /** How long starting an agent's JVM may take on a loaded machine; not what is measured. */
+    private static final Duration START = Duration.ofSeconds(60);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    @AutoClose
+    private static final IcmpEngine engine = IcmpEngine.open();
+    @AutoClose
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void aKilledAgentIsLostWithinTwoSecondsAndRegistersAgainWithinTwoSecondsOfRestarting() throws Exception {
+        String name = "sigkill-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0)) {
+            try (AgentProcess agent = AgentProcess.start(hub, name)) {
+                awaitUntil("agent " + name + " registered and taking tasks", START,
+                        () -> hub.registry.find(name).isPresent() && RabbitMq.consumers(Topology.agentQueue(name)) > 0);
+                HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(
+                                URI.create("http://" + hub.addr() + "/ping-task"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],"
+                                + "\"count\":600,\"interval\":100}")).build(), HttpResponse.BodyHandlers.ofLines());
+                assertEquals(200, response.statusCode());
+                Iterator<String> lines = response.body().iterator();
+                for (int replies = 0; replies < 3; ) {
+                    JsonNode event = next(lines);
+                    assertFalse(event.get("type").asText().equals("error"), event.toString());
+                    if (event.get("type").asText().equals("pkt_recv")) {
+                        replies++;
+                    }
+                }
+                long killedAt = System.nanoTime();
+                agent.kill();
+                JsonNode lost = next(lines);
+                while (!lost.get("type").asText().equals("error")) {
+                    assertFalse(lost.get("type").asText().equals("end"), "the stream ended without agent_lost");
+                    lost = next(lines);
+                }
+                long lostMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+                JsonNode data = lost.get("data");
+                assertEquals("agent_lost", data.get("code").asText(), lost.toString());
+                assertEquals(name, data.get("agent").asText(), lost.toString());
+                assertEquals("127.0.0.1", data.get("target").asText(), lost.toString());
+                assertTrue(data.get("message").asText().contains("its connection to the hub dropped"), lost.toString());
+                assertEquals("end", next(lines).get("type").asText(), "the stream ends after agent_lost");
+                assertTrue(hub.registry.find(name).isEmpty(), "the killed agent is forgotten");
+                System.out.println("SIGKILL -> agent_lost: " + lostMs + " ms");
+                assertTrue(lostMs < GOAL_MS, "agent_lost came " + lostMs + " ms after the SIGKILL; the goal is < "
+                        + GOAL_MS + " ms (the hub's timeout is " + HEARTBEAT.multipliedBy(3).toMillis() + " ms)");
+            }
+
+            Instant restarted = Instant.now();
+            try (AgentProcess again = AgentProcess.start(hub, name)) {
+                // printed just after its hub link started (the JVM's own start is not what is measured)
+                AgentProcess.Line linking = again.awaitLine("registering with", START);
+                awaitUntil("the restarted agent listed in GET /conns", START, () -> listedSince(hub, name, restarted));
+                long registeredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - linking.atNanos());
+                System.out.println("restart -> registered: " + registeredMs + " ms after its hub link started, "
+                        + Duration.between(restarted, Instant.now()).toMillis() + " ms after its process started");
+                assertFalse(again.output().contains("(" + AgentEndpoint.DUPLICATE_NAME),
+                        "refused as a duplicate of its dead self: " + again.output());
+                assertTrue(registeredMs < GOAL_MS, "registered " + registeredMs + " ms after its hub link started;"
+                        + " the goal is < " + GOAL_MS + " ms");
+            }
+        }
+    }
+
+    /** Whether {@code GET /conns} lists the agent with a connection made since {@code since}. */
+    private boolean listedSince(TestHub hub, String name, Instant since) {
+        try {
+            String body = http.send(HttpRequest.newBuilder(URI.create("http://" + hub.addr() + "/conns")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            for (JsonNode conn : JSON.readTree(body)) {
+                if (conn.get("name").asText().equals(name)
+                        && !Instant.parse(conn.get("connected_since").asText()).isBefore(since)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (Exception e) {
+            throw new AssertionError("GET /conns failed", e);
+        }
+    }
+
+    /** The next event of the stream (keep-alive spaces skipped); fails if the stream ends. */
+    private static JsonNode next(Iterator<String> lines) throws Exception {
+        while (lines.hasNext()) {
+            String line = lines.next().strip();
+            if (line.startsWith("{")) {
+                return JSON.readTree(line);
+            }
+        }
+        throw new AssertionError("the task stream ended early");
+    }
+
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void awaitUntil(String what, Duration timeout, Check condition) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.holds()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out after " + timeout.toMillis() + " ms waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+}
