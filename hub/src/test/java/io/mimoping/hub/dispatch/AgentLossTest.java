@@ -8,6 +8,7 @@ import io.mimoping.hub.ws.AgentEndpoint;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +23,6 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * An agent process killed with SIGKILL mid-task, against a hub with its default heartbeat (an agent silent for 15 s
@@ -48,7 +48,7 @@ class AgentLossTest {
         String name = "sigkill-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         try (TestHub hub = new TestHub(engine, HEARTBEAT, 0)) {
             try (AgentProcess agent = AgentProcess.start(hub, name)) {
-                awaitUntil("agent " + name + " registered and taking tasks", START,
+                DistributedModeTest.await("agent " + name + " registered and taking tasks", START,
                         () -> hub.registry.find(name).isPresent() && RabbitMq.consumers(Topology.agentQueue(name)) > 0);
                 HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(
                                 URI.create("http://" + hub.addr() + "/ping-task"))
@@ -88,7 +88,7 @@ class AgentLossTest {
             try (AgentProcess again = AgentProcess.start(hub, name)) {
                 // printed just after its hub link started (the JVM's own start is not what is measured)
                 AgentProcess.Line linking = again.awaitLine("registering with", START);
-                awaitUntil("the restarted agent listed in GET /conns", START, () -> listedSince(hub, name, restarted));
+                DistributedModeTest.await("the restarted agent listed in GET /conns", START, () -> listedSince(hub, name, restarted));
                 long registeredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - linking.atNanos());
                 System.out.println("restart -> registered: " + registeredMs + " ms after its hub link started, "
                         + Duration.between(restarted, Instant.now()).toMillis() + " ms after its process started");
@@ -112,8 +112,11 @@ class AgentLossTest {
                 }
             }
             return false;
-        } catch (Exception e) {
+        } catch (IOException e) {
             throw new AssertionError("GET /conns failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 
@@ -126,19 +129,5 @@ class AgentLossTest {
             }
         }
         throw new AssertionError("the task stream ended early");
-    }
-
-    private interface Check {
-        boolean holds() throws Exception;
-    }
-
-    private static void awaitUntil(String what, Duration timeout, Check condition) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 }
