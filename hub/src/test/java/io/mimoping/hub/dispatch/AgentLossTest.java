@@ -4,11 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.bridge.amqp.Topology;
+import io.mimoping.agent.process.AgentMain;
+import io.mimoping.hub.grpc.TcpRelay;
+import io.mimoping.hub.ws.Agent;
 import io.mimoping.hub.ws.AgentEndpoint;
+import io.mimoping.hub.ws.AgentRegistry;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +22,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -27,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * An agent process killed with SIGKILL mid-task, against a hub with its default heartbeat (an agent silent for 15 s
  * is forgotten): its connection ends at once, so its task stream hears {@code agent_lost} within 2 s, and the agent
- * started again registers within 2 s, never refused as a duplicate of its dead self.
+ * started again registers within 2 s, never refused as a duplicate of its dead self. An agent whose WebSocket alone
+ * is cut (its process and its RabbitMQ connection live) goes on with its tasks.
  */
 class AgentLossTest {
 
@@ -97,6 +106,50 @@ class AgentLossTest {
                 assertTrue(registeredMs < GOAL_MS, "registered " + registeredMs + " ms after its hub link started;"
                         + " the goal is < " + GOAL_MS + " ms");
             }
+        }
+    }
+
+    @Test
+    void anAgentWhoseHubConnectionAloneIsCutGoesOnWithItsTasks() throws Exception {
+        String name = "cut-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0);
+             TcpRelay path = new TcpRelay(loopback, new InetSocketAddress(loopback, hub.server.port()));
+             AgentMain agent = AgentMain.start("--node-name", name, "--addr", "127.0.0.1:" + path.port(),
+                     "--rabbitmq-broker-url", TestHub.BROKER_URL, "--control-addr", "127.0.0.1:0")) {
+            List<String> dropped = new CopyOnWriteArrayList<>();
+            hub.registry.addListener(new AgentRegistry.Listener() {
+                @Override
+                public void onLeft(Agent left, String reason) {
+                }
+
+                @Override
+                public void onDropped(Agent left, String reason) {
+                    dropped.add(left.name());
+                }
+            });
+            DistributedModeTest.await("agent " + name + " registered and taking tasks", START,
+                    () -> hub.registry.find(name).isPresent() && RabbitMq.consumers(Topology.agentQueue(name)) > 0);
+            HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(
+                            URI.create("http://" + hub.addr() + "/ping-task"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],"
+                            + "\"count\":20,\"interval\":100}")).build(), HttpResponse.BodyHandlers.ofLines());
+            Iterator<String> lines = response.body().iterator();
+            JsonNode event = next(lines);
+            for (int replies = 0; replies < 3; event = next(lines)) {
+                if (event.get("type").asText().equals("pkt_recv")) {
+                    replies++;
+                }
+            }
+            path.cut(); // the agent's WebSocket to the hub ends; its RabbitMQ connection does not pass there
+            while (!event.get("type").asText().equals("end")) {
+                assertFalse(event.get("type").asText().equals("error"), "the agent's task goes on: " + event);
+                event = next(lines);
+            }
+            assertEquals(20, event.get("data").get("received").asInt(), event.toString());
+            assertEquals(List.of(name), dropped, "the hub saw the connection drop");
+            DistributedModeTest.await("the agent registered again", START, () -> hub.registry.find(name).isPresent());
         }
     }
 

@@ -7,12 +7,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * Forwards every TCP connection it accepts to one destination: lets an agent inside a test network namespace
  * reach the RabbitMQ that listens on the root namespace's loopback only. {@link #freeze()} makes its
- * connections half-open, as a path whose far end vanished without a FIN or RST.
+ * connections half-open, as a path whose far end vanished without a FIN or RST; {@link #cut()} ends them.
  */
 public final class TcpRelay implements AutoCloseable {
 
@@ -22,6 +24,7 @@ public final class TcpRelay implements AutoCloseable {
     private final CountDownLatch frozen = new CountDownLatch(1);
     /** Counted down by {@link #close()}: frozen connections are let go. */
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
 
     public TcpRelay(InetAddress listen, InetSocketAddress destination) throws IOException {
         this.server = new ServerSocket(0, 50, listen);
@@ -41,11 +44,20 @@ public final class TcpRelay implements AutoCloseable {
         frozen.countDown();
     }
 
+    /** Closes every connection relayed now, both ways, as a middlebox that drops them; new ones pass. */
+    public void cut() throws IOException {
+        for (Socket socket : sockets) {
+            socket.close();
+        }
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
                 Socket upstream = new Socket(destination.getAddress(), destination.getPort());
+                sockets.add(client);
+                sockets.add(upstream);
                 Thread.ofVirtual().start(() -> pump(client, upstream));
                 Thread.ofVirtual().start(() -> pump(upstream, client));
             } catch (IOException e) {
@@ -69,6 +81,8 @@ public final class TcpRelay implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            sockets.remove(from);
+            sockets.remove(to);
             try {
                 from.close();
                 to.close();
