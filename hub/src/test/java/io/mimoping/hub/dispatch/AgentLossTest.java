@@ -57,15 +57,7 @@ class AgentLossTest {
         String name = "sigkill-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         try (TestHub hub = new TestHub(engine, HEARTBEAT, 0)) {
             try (AgentProcess agent = AgentProcess.start(hub, name)) {
-                DistributedModeTest.await("agent " + name + " registered and taking tasks", START,
-                        () -> hub.registry.find(name).isPresent() && RabbitMq.consumers(Topology.agentQueue(name)) > 0);
-                HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(
-                                URI.create("http://" + hub.addr() + "/ping-task"))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],"
-                                + "\"count\":600,\"interval\":100}")).build(), HttpResponse.BodyHandlers.ofLines());
-                assertEquals(200, response.statusCode());
-                Iterator<String> lines = response.body().iterator();
+                Iterator<String> lines = task(hub, name, 600);
                 for (int replies = 0; replies < 3; ) {
                     JsonNode event = next(lines);
                     assertFalse(event.get("type").asText().equals("error"), event.toString());
@@ -128,14 +120,7 @@ class AgentLossTest {
                     dropped.add(left.name());
                 }
             });
-            DistributedModeTest.await("agent " + name + " registered and taking tasks", START,
-                    () -> hub.registry.find(name).isPresent() && RabbitMq.consumers(Topology.agentQueue(name)) > 0);
-            HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(
-                            URI.create("http://" + hub.addr() + "/ping-task"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],"
-                            + "\"count\":20,\"interval\":100}")).build(), HttpResponse.BodyHandlers.ofLines());
-            Iterator<String> lines = response.body().iterator();
+            Iterator<String> lines = task(hub, name, 20);
             JsonNode event = next(lines);
             for (int replies = 0; replies < 3; event = next(lines)) {
                 if (event.get("type").asText().equals("pkt_recv")) {
@@ -151,6 +136,22 @@ class AgentLossTest {
             assertEquals(List.of(name), dropped, "the hub saw the connection drop");
             DistributedModeTest.await("the agent registered again", START, () -> hub.registry.find(name).isPresent());
         }
+    }
+
+    /**
+     * Once the agent is registered and takes tasks, streams a task of {@code count} probes to 127.0.0.1 from it,
+     * 100 ms apart.
+     */
+    private Iterator<String> task(TestHub hub, String name, int count) throws Exception {
+        DistributedModeTest.await("agent " + name + " registered and taking tasks", START,
+                () -> hub.registry.find(name).isPresent() && RabbitMq.consumers(Topology.agentQueue(name)) > 0);
+        HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(
+                        URI.create("http://" + hub.addr() + "/ping-task"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],"
+                        + "\"count\":" + count + ",\"interval\":100}")).build(), HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, response.statusCode());
+        return response.body().iterator();
     }
 
     /** Whether {@code GET /conns} lists the agent with a connection made since {@code since}. */
