@@ -92,6 +92,9 @@ public final class Main {
         }
         AgentRegistry agents = new AgentRegistry(hubId, options.heartbeat(), options.heartbeatTimeout(),
                 options.agentToken());
+        if (dispatcher != null) {
+            agents.addListener(dispatcher); // an agent whose connection drops is lost at once, not at the timeout
+        }
         if (broker == null) {
             agents.refuseAll("this hub has no RabbitMQ, so no tasks for agents: start it with --"
                     + HubOptions.BROKER.name());

@@ -39,9 +39,11 @@ import java.util.random.RandomGenerator;
  * <p>One virtual thread owns the connection; the listener is called on it, so it must not block long.
  * A refusal that retrying cannot fix ends the link: {@value #INVALID_TOKEN} (invalid agent token) and
  * {@value #PROTOCOL_ERROR} (the hub does not accept what this agent sends) are reported through
- * {@link Listener#onRefused} and the link stops. A duplicate name ({@value #DUPLICATE_NAME}) is retried:
- * the hub may still hold a dead connection of this same agent until it times out. So is a hub that gives
- * agents no tasks ({@value #NO_TASKS}, it runs without a broker): it may come back with one.
+ * {@link Listener#onRefused} and the link stops. A duplicate name ({@value #DUPLICATE_NAME}) is retried at
+ * least every few seconds ({@link #UNREADY_ATTEMPTS}): the hub replaces a registration whose connection has
+ * ended, but may hold a half-open connection of this same agent until its heartbeat timeout. A hub that gives
+ * agents no tasks ({@value #NO_TASKS}, it runs without a broker) is retried too: it may come back with one.
+ * The backoff starts again from its first step after each registration the hub accepted.
  *
  * <p>The protocol (JSON text frames) is described on the hub's {@code AgentEndpoint}.
  */
@@ -52,7 +54,10 @@ public final class HubLink implements AutoCloseable {
     public static final int NO_TASKS = 4003;
     public static final int DUPLICATE_NAME = 4009;
 
-    /** While the agent cannot serve, it registers again within {@code initial × 2^UNREADY_ATTEMPTS}, 8 s by default. */
+    /**
+     * While the agent cannot serve, or its name is held at the hub, it registers again within
+     * {@code initial × 2^UNREADY_ATTEMPTS}, 8 s by default.
+     */
     static final int UNREADY_ATTEMPTS = 4;
     /** How long connecting, and then each send, may take. */
     static final Duration IO_TIMEOUT = Duration.ofSeconds(10);
@@ -177,7 +182,10 @@ public final class HubLink implements AutoCloseable {
     private record Lost(String reason, boolean registered) implements Outcome {
     }
 
-    /** Registered, then left: the agent cannot serve now ({@link NotReadyException}, {@link #leave}). */
+    /**
+     * Registered, then left: the agent cannot serve now ({@link NotReadyException}, {@link #leave}); or refused
+     * because the hub holds its name ({@value #DUPLICATE_NAME}). Asked again soon either way.
+     */
     private record Unready(String reason) implements Outcome {
     }
 
@@ -393,8 +401,12 @@ public final class HubLink implements AutoCloseable {
                         tell(() -> listener.onRefused(code, reason));
                         return new Stopped();
                     }
-                    return new Lost((code == DUPLICATE_NAME || code == NO_TASKS ? "refused for now (" : "closed by the hub (")
-                            + code + (reason.isEmpty() ? "" : " " + reason) + ")", registered != null);
+                    String said = code + (reason.isEmpty() ? "" : " " + reason) + ")";
+                    if (code == DUPLICATE_NAME) {
+                        return new Unready("refused for now (" + said);
+                    }
+                    return new Lost((code == NO_TASKS ? "refused for now (" : "closed by the hub (") + said,
+                            registered != null);
                 }
                 case Failed(Throwable error) -> {
                     return new Lost("connection failed: " + describe(error), registered != null);

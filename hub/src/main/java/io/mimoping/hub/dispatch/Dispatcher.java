@@ -18,6 +18,8 @@ import io.mimoping.bridge.wire.Command;
 import io.mimoping.bridge.wire.Report;
 import io.mimoping.bridge.wire.WireCodec;
 import io.mimoping.bridge.wire.WireException;
+import io.mimoping.hub.ws.Agent;
+import io.mimoping.hub.ws.AgentRegistry;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -36,8 +38,12 @@ import java.util.logging.Logger;
  * The hub's side of the broker: sends tasks and cancels to agents' queues and merges their reports,
  * from this hub's own reply queue, into the tasks' streams. Any agent consuming its queue on the same
  * broker can be used, whichever hub it registered with.
+ *
+ * <p>Told when an agent registered here drops its connection ({@link #onDropped}), it ends that agent's runs with
+ * {@code agent_lost} at once if the agent takes no tasks either; otherwise a run is lost when its agent has sent
+ * nothing about it for the silence given.
  */
-public final class Dispatcher implements AutoCloseable {
+public final class Dispatcher implements AgentRegistry.Listener, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
     /** How long a task waits for the queue consumer of an agent that has just registered here. */
@@ -166,6 +172,60 @@ public final class Dispatcher implements AutoCloseable {
         } catch (RuntimeException e) { // BrokerException mostly: nothing may leave the run unanswered
             run.refused(ErrorCode.AGENT_OFFLINE, "cannot reach agent '" + agent + "': " + e.getMessage());
         }
+    }
+
+    /**
+     * An agent that left saying goodbye has ended its tasks first (they end with {@code engine_stopped}); one
+     * forgotten for silence is lost when its runs hear nothing for the same time.
+     */
+    @Override
+    public void onLeft(Agent agent, String reason) {
+    }
+
+    /**
+     * The agent's connection to this hub dropped. Its process may have died, or only that connection was cut while
+     * it goes on running its tasks: its runs end with {@code agent_lost} now if its task queue has no consumer,
+     * and are otherwise followed as before. Nothing is asked of the broker for an agent with no run here.
+     */
+    @Override
+    public void onDropped(Agent agent, String reason) {
+        String name = agent.name();
+        if (runs.values().stream().anyMatch(run -> run.agent().equals(name))) {
+            Thread.ofVirtual().name("mimoping-dropped-" + name).start(() -> loseIfNotConsuming(name));
+        }
+    }
+
+    /**
+     * Ends the agent's runs with {@code agent_lost} once its queue has no consumer, looking for up to
+     * {@link #CONSUMER_GRACE}: the broker may see the agent's connection end a little after this hub saw its own.
+     */
+    private void loseIfNotConsuming(String agent) {
+        long deadline = System.nanoTime() + CONSUMER_GRACE.toNanos();
+        try {
+            while (consumers(agent) > 0) {
+                if (System.nanoTime() - deadline > 0) {
+                    LOG.fine(() -> "agent '" + agent + "' dropped its connection to this hub but still takes tasks:"
+                            + " its runs go on");
+                    return;
+                }
+                Thread.sleep(CONSUMER_POLL.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (BrokerException e) {
+            LOG.fine(() -> "cannot tell whether agent '" + agent + "' still takes tasks (" + e.getMessage()
+                    + "): its runs are lost if it stays silent");
+            return;
+        }
+        String why = "its connection to the hub dropped and its task queue has no consumer";
+        runs.values().removeIf(run -> {
+            if (!run.agent().equals(agent)) {
+                return false;
+            }
+            run.lost(why);
+            return true;
+        });
     }
 
     /** Whether the agent's queue has its consumer: the agent takes tasks. */

@@ -125,10 +125,16 @@ final class RemoteRun implements RunningTask {
 
     /** Ends the run with {@code agent_lost} if nothing came from the agent for {@code silence}. */
     synchronized void checkSilence(Duration silence) {
-        if (finished || System.nanoTime() - lastHeardNanos < silence.toNanos()) {
+        if (!finished && System.nanoTime() - lastHeardNanos >= silence.toNanos()) {
+            lost("no message from agent '" + agent + "' for " + silence.toMillis() + " ms");
+        }
+    }
+
+    /** Ends the run with {@code agent_lost}, saying {@code why} and naming each running target's unanswered probes. */
+    synchronized void lost(String why) {
+        if (finished) {
             return;
         }
-        String why = "no message from agent '" + agent + "' for " + silence.toMillis() + " ms";
         boolean named = false;
         for (String target : task.targets()) {
             if (finishedTargets.contains(target)) {

@@ -41,6 +41,13 @@ import java.util.logging.Logger;
  * {@value #DUPLICATE_NAME} a live agent has the name already, {@value #NO_TASKS} this hub gives agents no tasks
  * (it runs without a broker; agents retry, as the hub may come back with one). The hub closes a silent agent's connection
  * with {@value #HEARTBEAT_TIMEOUT}. Unknown message types after registration are ignored.
+ *
+ * <p>A connection that ends without a close frame (the agent's process killed, its network reset) is noticed at
+ * once, not at the heartbeat timeout: Helidon 4.5.0's {@code WsConnection} reads frames outside the code that
+ * reports errors, so on end of stream or a reset neither {@link #onClose} nor {@link #onError} is called (helidon
+ * #7703, #7886). Each connection runs on its own virtual thread, which ends right after the server has closed the
+ * socket; the endpoint waits for that end on a parked virtual thread of its own. A half-open connection (the peer
+ * gone without FIN or RST) never ends that way: the heartbeat timeout forgets it.
  */
 public final class AgentEndpoint implements WsListener {
 
@@ -72,6 +79,8 @@ public final class AgentEndpoint implements WsListener {
     /** Whether the agent has been sent its {@code registered} answer: no heartbeat goes before it. */
     private volatile boolean welcomed;
     private WsSession session;
+    /** The server's thread of this connection: it ends when the connection has ended. */
+    private volatile Thread connection;
     private String remote = "?";
     private AgentRegistry.Entry entry;
 
@@ -103,7 +112,32 @@ public final class AgentEndpoint implements WsListener {
     public void onOpen(WsSession session) {
         this.session = session;
         this.remote = remoteAddress(session);
+        Thread connection = Thread.currentThread();
+        this.connection = connection;
+        Thread.ofVirtual().name("mimoping-agent-connection-end").start(() -> awaitEnd(connection));
         registry.schedule(this::registrationOverdue, registry.timeout());
+    }
+
+    /**
+     * Waits for the connection's thread to end; if the connection ended without a close frame or an error Helidon
+     * reported, the agent's connection dropped.
+     */
+    private void awaitEnd(Thread connection) {
+        try {
+            connection.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        // what the connection's thread did (onClose, onError, register) happened before its end
+        if (!finished) {
+            finished = true;
+            state = State.CLOSED;
+            if (entry != null) {
+                registry.dropped(entry, "connection dropped without a close frame (the agent's process ended,"
+                        + " or its network reset the connection)");
+            }
+        }
     }
 
     /** A connection that has not registered within the timeout is a protocol error (and held a thread). */
@@ -116,7 +150,7 @@ public final class AgentEndpoint implements WsListener {
         }
         String reason = "no registration within " + registry.timeout().toMillis() + " ms";
         LOG.info(() -> "refused a connection from " + remote + " with " + PROTOCOL_ERROR + ": " + reason);
-        Session handle = new Session(session);
+        Session handle = new Session(session, connection);
         handle.close(PROTOCOL_ERROR, reason);
         registry.schedule(handle::abort, registry.heartbeat());
     }
@@ -242,7 +276,7 @@ public final class AgentEndpoint implements WsListener {
         Agent agent = new Agent(name, version.isEmpty() ? "unknown" : version, labels,
                 controlAddress.isEmpty() ? null : controlAddress, remote,
                 Instant.now().truncatedTo(ChronoUnit.MICROS));
-        switch (registry.register(agent, new Session(session))) {
+        switch (registry.register(agent, new Session(session, connection))) {
             case AgentRegistry.Duplicate(Agent existing) -> refuse(DUPLICATE_NAME,
                     "agent name '" + name + "' is already registered from " + existing.remoteAddress(), name);
             case AgentRegistry.Admitted(AgentRegistry.Entry admitted) -> {
@@ -337,9 +371,11 @@ public final class AgentEndpoint implements WsListener {
     private final class Session implements AgentSession {
 
         private final WsSession ws;
+        private final Thread connection;
 
-        private Session(WsSession ws) {
+        private Session(WsSession ws, Thread connection) {
             this.ws = ws;
+            this.connection = connection;
         }
 
         @Override
@@ -356,9 +392,14 @@ public final class AgentEndpoint implements WsListener {
 
         @Override
         public void abort() {
-            if (!finished && ws instanceof ServerConnection connection) {
-                connection.close(true);
+            if (!finished && ws instanceof ServerConnection server) {
+                server.close(true);
             }
+        }
+
+        @Override
+        public boolean ended() {
+            return !connection.isAlive();
         }
     }
 }

@@ -21,7 +21,9 @@ import java.util.logging.Logger;
 /**
  * The agents registered with this hub over {@code /ws}, one per name, and their liveness: the registry
  * sends every agent a heartbeat each {@link #heartbeat()} and forgets an agent it has not heard from for
- * {@link #timeout()} (its connection is closed with {@value AgentEndpoint#HEARTBEAT_TIMEOUT}).
+ * {@link #timeout()} (its connection is closed with {@value AgentEndpoint#HEARTBEAT_TIMEOUT}). An agent whose
+ * connection drops (ends without a close frame) is forgotten at once, and a new registration of its name replaces a
+ * registration whose connection has ended.
  *
  * <p>Thread-safe. Listeners are called on the thread that saw the change (a connection's thread or the
  * liveness timer): they must not block. One registry per hub; closing it stops the timer and lets every
@@ -41,6 +43,13 @@ public final class AgentRegistry implements AutoCloseable {
          * Called once per registration, always after {@link #onJoined}.
          */
         void onLeft(Agent agent, String reason);
+
+        /**
+         * The agent's connection dropped: it ended without a close frame (the agent's process died, or its network
+         * reset the connection). Called just after {@link #onLeft}, which says the same reason.
+         */
+        default void onDropped(Agent agent, String reason) {
+        }
     }
 
     /** Outcome of a registration attempt. */
@@ -199,19 +208,30 @@ public final class AgentRegistry implements AutoCloseable {
     }
 
     /**
-     * Takes the agent's name unless a live agent has it already. The agent is not listed, heartbeated or
-     * announced until {@link #joined}.
+     * Takes the agent's name unless a live agent has it already; a registration of the name whose connection has
+     * ended (the same agent, restarted, before its old connection was seen to drop) is replaced. The agent is not
+     * listed, heartbeated or announced until {@link #joined}.
      */
     Admission register(Agent agent, AgentSession session) {
         if (closed) {
             throw new IllegalStateException("the agent registry is closed");
         }
         Entry entry = new Entry(agent, session);
-        Entry existing = agents.putIfAbsent(agent.name(), entry);
-        if (existing != null) {
-            return new Duplicate(existing.agent);
+        while (true) {
+            Entry existing = agents.putIfAbsent(agent.name(), entry);
+            if (existing == null) {
+                return new Admitted(entry);
+            }
+            if (!existing.session.ended()) {
+                return new Duplicate(existing.agent);
+            }
+            if (agents.replace(agent.name(), existing, entry)) {
+                removedDropped(existing, "its connection had ended; replaced by a new registration from "
+                        + agent.remoteAddress());
+                return new Admitted(entry);
+            }
+            // the dead registration went meanwhile: try again
         }
-        return new Admitted(entry);
     }
 
     /** The registration is complete: from now on the agent is listed, heartbeated and announced. */
@@ -257,6 +277,20 @@ public final class AgentRegistry implements AutoCloseable {
     void left(Entry entry, String reason) {
         if (agents.remove(entry.agent.name(), entry)) {
             removed(entry, reason);
+        }
+    }
+
+    /** The agent's connection dropped (ended without a close frame); forgets it unless it was forgotten already. */
+    void dropped(Entry entry, String reason) {
+        if (agents.remove(entry.agent.name(), entry)) {
+            removedDropped(entry, reason);
+        }
+    }
+
+    /** {@link #removed}, for an entry whose connection dropped: the listeners hear that too. */
+    private void removedDropped(Entry entry, String reason) {
+        if (removed(entry, reason)) {
+            fireDropped(entry.agent, reason);
         }
     }
 
@@ -327,6 +361,16 @@ public final class AgentRegistry implements AutoCloseable {
             timer.schedule(() -> senders.execute(entry.session::abort), heartbeat.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             // the registry is closing: the server drops its connections itself
+        }
+    }
+
+    private void fireDropped(Agent agent, String reason) {
+        for (Listener listener : listeners) {
+            try {
+                listener.onDropped(agent, reason);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, e, () -> "agent listener failed on '" + agent.name() + "' dropping");
+            }
         }
     }
 

@@ -14,4 +14,7 @@ interface AgentSession {
 
     /** Drops the connection without waiting for the peer (after a close handshake it never finished). */
     void abort();
+
+    /** Whether the connection has ended for good: the server closed its socket, nothing more can come through it. */
+    boolean ended();
 }

@@ -32,7 +32,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,7 +79,7 @@ class DistributedModeTest {
                 "--control-addr", "127.0.0.1:0");
     }
 
-    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -387,57 +386,48 @@ class DistributedModeTest {
     @Test
     void aKilledAgentEndsTheStreamWithAgentLostNamingItsUnansweredProbes() throws Exception {
         String name = agentName("doomed");
-        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0)) {
-            Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    AgentMain.class.getName(), "-node-name", name, "-addr", hub.addr(),
-                    "-rabbitmq-broker-url", TestHub.BROKER_URL, "-control-addr", "127.0.0.1:0")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            try {
-                awaitRegistered(hub, name);
-                try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(hub.addr().split(":")[1]))) {
-                    String body = "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":50,\"interval\":100}";
-                    OutputStream out = socket.getOutputStream();
-                    out.write(("POST /ping-task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                            + body.length() + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                    BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-                    List<JsonNode> events = new ArrayList<>();
-                    long killedAt = 0;
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        String json = line.strip();
-                        if (!json.startsWith("{")) {
-                            continue;
-                        }
-                        JsonNode event = JSON.readTree(json);
-                        events.add(event);
-                        if (killedAt == 0 && ofType(events, "pkt_recv").size() == 5) {
-                            agent.destroyForcibly();
-                            killedAt = System.nanoTime();
-                        }
-                        if (event.get("type").asText().equals("end")) {
-                            break;
-                        }
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); AgentProcess agent = AgentProcess.start(hub, name)) {
+            awaitRegistered(hub, name);
+            try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(hub.addr().split(":")[1]))) {
+                String body = "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":50,\"interval\":100}";
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /ping-task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length() + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+                List<JsonNode> events = new ArrayList<>();
+                long killedAt = 0;
+                String line;
+                while ((line = in.readLine()) != null) {
+                    String json = line.strip();
+                    if (!json.startsWith("{")) {
+                        continue;
                     }
-                    long endedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-                    assertTrue(killedAt > 0, "the agent sent results before it was killed");
-                    assertEquals("end", events.getLast().get("type").asText(), "the stream ends");
-                    assertTrue(endedMs <= 2 * HEARTBEAT.multipliedBy(3).toMillis(),
-                            "agent_lost within 2x the heartbeat timeout, took " + endedMs + " ms");
-                    List<JsonNode> lost = ofType(events, "error");
-                    assertEquals(1, lost.size(), lost.toString());
-                    JsonNode data = lost.getFirst().get("data");
-                    assertEquals("agent_lost", data.get("code").asText());
-                    assertEquals(name, data.get("agent").asText());
-                    assertEquals("127.0.0.1", data.get("target").asText());
-                    long answered = ofType(events, "pkt_recv").size() + ofType(events, "pkt_timeout").size();
-                    String unanswered = data.get("message").asText();
-                    assertTrue(unanswered.contains("unanswered seqs: " + answered + "-49"),
-                            "names the unanswered seqs " + answered + "-49: " + unanswered);
+                    JsonNode event = JSON.readTree(json);
+                    events.add(event);
+                    if (killedAt == 0 && ofType(events, "pkt_recv").size() == 5) {
+                        killedAt = System.nanoTime();
+                        agent.kill();
+                    }
+                    if (event.get("type").asText().equals("end")) {
+                        break;
+                    }
                 }
-            } finally {
-                agent.destroyForcibly().waitFor();
+                long endedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+                assertTrue(killedAt > 0, "the agent sent results before it was killed");
+                assertEquals("end", events.getLast().get("type").asText(), "the stream ends");
+                assertTrue(endedMs <= 2 * HEARTBEAT.multipliedBy(3).toMillis(),
+                        "agent_lost within 2x the heartbeat timeout, took " + endedMs + " ms");
+                List<JsonNode> lost = ofType(events, "error");
+                assertEquals(1, lost.size(), lost.toString());
+                JsonNode data = lost.getFirst().get("data");
+                assertEquals("agent_lost", data.get("code").asText());
+                assertEquals(name, data.get("agent").asText());
+                assertEquals("127.0.0.1", data.get("target").asText());
+                long answered = ofType(events, "pkt_recv").size() + ofType(events, "pkt_timeout").size();
+                String unanswered = data.get("message").asText();
+                assertTrue(unanswered.contains("unanswered seqs: " + answered + "-49"),
+                        "names the unanswered seqs " + answered + "-49: " + unanswered);
             }
         }
     }

@@ -34,6 +34,7 @@ public final class TestHub implements AutoCloseable {
         broker = Broker.connect(BROKER_URL, "mimoping-test-hub-" + id);
         registry = new AgentRegistry(id, heartbeat, heartbeat.multipliedBy(3), null);
         dispatcher = new Dispatcher(broker, id, heartbeat.multipliedBy(3));
+        registry.addListener(dispatcher);
         WebServerConfig.Builder builder = WebServer.builder().host(host).port(port);
         Main.setup(builder, new HubSetup(engine, registry,
                 name -> java.util.Optional.of(dispatcher.agent(name, registry.find(name).isPresent()))));

@@ -2,6 +2,7 @@ package io.mimoping.hub.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mimoping.agent.engine.IcmpEngine;
+import io.mimoping.hub.grpc.TcpRelay;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,6 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -298,7 +302,7 @@ class AgentEndpointTest {
     }
 
     @Test
-    void anAgentWhoseConnectionDropsIsForgottenWithinTheTimeout() throws Exception {
+    void anAgentWhoseConnectionDropsIsForgottenAtOnce() throws Exception {
         WsClient agent = connect(hub);
         assertEquals("registered", agent.register("killed", null).get("type").asText());
         agent.heartbeatEvery(HEARTBEAT);
@@ -308,9 +312,33 @@ class AgentEndpointTest {
         String why = left.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         long after = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - droppedAt);
         assertNotNull(why, "a dropped agent was never forgotten");
-        assertTrue(why.startsWith("killed: "), why);
-        assertTrue(after <= TIMEOUT.plus(HEARTBEAT).toMillis(), "forgotten only " + after + " ms after its connection dropped");
+        // seen as the connection's end, not as a heartbeat that could not be written or a timeout
+        assertTrue(why.startsWith("killed: connection dropped without a close frame"), why);
+        assertTrue(after < 1000, "forgotten only " + after + " ms after its connection dropped");
         assertTrue(hub.registry.find("killed").isEmpty());
+    }
+
+    @Test
+    void aHalfOpenConnectionIsForgottenByTheHeartbeatTimeout() throws Exception {
+        try (TcpRelay path = new TcpRelay(InetAddress.getLoopbackAddress(),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), hub.port()))) {
+            WsClient agent = new WsClient(URI.create("ws://127.0.0.1:" + path.port() + AgentEndpoint.PATH));
+            clients.add(agent);
+            assertEquals("registered", agent.register("cut-off", null).get("type").asText());
+            agent.heartbeatEvery(HEARTBEAT);
+            assertEquals("heartbeat", agent.next(WAIT).get("type").asText());
+            // the agent goes on heartbeating, but nothing reaches the hub, and no FIN or RST either
+            path.freeze();
+            long frozenAt = System.nanoTime();
+            String why = left.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            long after = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
+            assertNotNull(why, "a half-open agent was never forgotten");
+            assertTrue(why.startsWith("cut-off: no heartbeat for "), why);
+            // last heard at most a heartbeat before the freeze
+            assertTrue(after >= TIMEOUT.minus(HEARTBEAT).toMillis(), "forgotten " + after + " ms after the path froze,"
+                    + " before the " + TIMEOUT.toMillis() + " ms timeout");
+            assertTrue(hub.registry.find("cut-off").isEmpty());
+        }
     }
 
     @Test
