@@ -150,7 +150,8 @@ public final class ListenerProbes implements AutoCloseable {
     private volatile boolean closed;
     /** Set by {@link #start}, before the thread starts. */
     private InetSocketAddress target;
-    private String address = "?";
+    /** {@link #target} for a person; read by the threads asking for {@link #checks()}. */
+    private volatile String address = "?";
     /** The gRPC probes' one I/O thread, owned here: a channel per probe, closed after use, shares it. */
     private NioEventLoopGroup grpcLoop;
 
@@ -206,11 +207,6 @@ public final class ListenerProbes implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** {@code host:port} probed ({@code ?} before {@link #start}). */
-    public String address() {
-        return address;
     }
 
     /**
