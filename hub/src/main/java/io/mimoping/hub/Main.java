@@ -132,11 +132,13 @@ public final class Main {
             System.exit(1);
             return;
         }
-        ServiceLoop service = new ServiceLoop(notifier, () -> observation.health(server)).start();
+        observation.serving(options.host(), server.port());
+        ServiceLoop service = new ServiceLoop(notifier, observation::health).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             String stopping = "stopping: ending " + observation.streams() + " client stream(s)";
             System.out.println("mimoping hub " + stopping);
             service.stopping(stopping);
+            observation.close();
             tasks.stop(); // first: every task's stream client gets its cancelled error and end
             agents.close();
             server.stop();

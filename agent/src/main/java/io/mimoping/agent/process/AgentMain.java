@@ -1,5 +1,7 @@
 package io.mimoping.agent.process;
 
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
 import io.mimoping.agent.config.LogFormat;
 import io.mimoping.agent.control.CapabilityDetector;
 import io.mimoping.agent.control.ControlServer;
@@ -9,6 +11,7 @@ import io.mimoping.agent.observe.EngineMetrics;
 import io.mimoping.agent.observe.Health;
 import io.mimoping.agent.observe.HealthService;
 import io.mimoping.agent.observe.JsonLogFormatter;
+import io.mimoping.agent.observe.ListenerProbes;
 import io.mimoping.agent.observe.Metrics;
 import io.mimoping.agent.observe.MetricsService;
 import io.mimoping.agent.systemd.ServiceLoop;
@@ -16,6 +19,7 @@ import io.mimoping.agent.systemd.ServiceNotifier;
 import io.mimoping.bridge.amqp.Broker;
 import io.mimoping.bridge.amqp.BrokerException;
 import io.mimoping.bridge.control.AgentCapabilities;
+import io.mimoping.proto.v1.AgentControlGrpc;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +27,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +62,7 @@ public final class AgentMain implements AutoCloseable {
     private volatile HubLink link;
     private final BrokerObserver brokerHealth;
     private final ControlServer control;
+    private final ListenerProbes controlProbe;
     private final ServiceNotifier notifier;
     private final ServiceLoop service;
     private final CompletableFuture<String> refused = new CompletableFuture<>();
@@ -83,6 +89,10 @@ public final class AgentMain implements AutoCloseable {
                     "Result reports kept until the hub acknowledges them (published again after a broker restart)",
                     tasks::unacknowledged);
             service = new ServiceLoop(notifier, this::health);
+            // before the control server: its threads call health(), which reads this probe of the server itself
+            controlProbe = new ListenerProbes(List.of(new ListenerProbes.Probe.Grpc("control",
+                    HealthGrpc.getCheckMethod().getFullMethodName(), channel -> HealthGrpc.newBlockingStub(channel)
+                    .check(HealthCheckRequest.newBuilder().setService(AgentControlGrpc.SERVICE_NAME).build()))), metrics);
             capabilities = new CapabilityDetector(options.name(), AgentVersion.current(), options.labels(), engine, KERNEL,
                     ProcessHandle.current().info().startInstant().orElseGet(Instant::now), Clock.systemUTC());
             // before the server serves /metrics; the fields set before it starts are seen by its threads
@@ -102,6 +112,8 @@ public final class AgentMain implements AutoCloseable {
                         + AgentOptions.CONTROL_ADDR.name() + "): " + e.getMessage(), e);
             }
             opened.push(control::close);
+            controlProbe.start(options.controlAddr().host(), control.port());
+            opened.push(controlProbe::close);
             link = new HubLink(URI.create("ws://" + options.hub() + "/ws"),
                     new HubLink.Registration(options.name(), AgentVersion.current(), options.labels(), control.address(),
                             options.token()),
@@ -237,10 +249,12 @@ public final class AgentMain implements AutoCloseable {
         String lost = lastLost;
         String status = hubId == null ? "connecting to the hub at " + options.hub() + (lost == null ? "" : " (" + lost + ")")
                 : "registered with " + hubId + " at " + options.hub() + "; " + tasks.running() + " task(s) running";
-        return new Health(
-                List.of(new Health.Check("engine", engineUp, engineUp ? "engine threads running" : "an engine thread stopped"),
-                        new Health.Check("hub_link", linkUp, linkUp ? "running" : "stopped"),
-                        broker),
+        List<Health.Check> liveness = new ArrayList<>(List.of(
+                new Health.Check("engine", engineUp, engineUp ? "engine threads running" : "an engine thread stopped"),
+                new Health.Check("hub_link", linkUp, linkUp ? "running" : "stopped"),
+                broker));
+        liveness.addAll(controlProbe.checks());
+        return new Health(liveness,
                 List.of(new Health.Check("registered", hubId != null, hubId == null ? "not registered with "
                                 + options.hub() + (lost == null ? "" : ": " + lost) : "registered with " + hubId),
                         connected),
@@ -254,6 +268,7 @@ public final class AgentMain implements AutoCloseable {
             return;
         }
         service.stopping(stopping());
+        controlProbe.close();
         tasks.stopTaking();
         engine.close();
         tasks.close();

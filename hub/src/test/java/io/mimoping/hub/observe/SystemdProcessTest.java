@@ -7,27 +7,21 @@ import io.mimoping.hub.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,7 +35,6 @@ class SystemdProcessTest {
     private static final String BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/";
     private static final Duration WAIT = Duration.ofSeconds(40);
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Pattern LISTENING = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)");
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -59,11 +52,11 @@ class SystemdProcessTest {
         try (NotifyReceiver agentSystemd = new NotifyReceiver("@mimoping-test-" + agentName);
              NotifyReceiver hubSystemd = new NotifyReceiver(dir.resolve("hub.notify").toString())) {
             // The agent starts first: its hub is not there yet.
-            Started agent = start(agentSystemd, AgentMain.class, "--node-name", agentName, "--addr", hubAddr,
+            ServiceProcess agent = ServiceProcess.start(agentSystemd, AgentMain.class, "--node-name", agentName, "--addr", hubAddr,
                     "--rabbitmq-broker-url", BROKER_URL, "--control-addr", "127.0.0.1:0", "--log-format", "json");
-            Started hub = null;
+            ServiceProcess hub = null;
             try {
-                String control = "http://127.0.0.1:" + agent.port.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                String control = "http://127.0.0.1:" + agent.port().get(WAIT.toSeconds(), TimeUnit.SECONDS);
                 agentSystemd.await(m -> m.has("STATUS=connecting to the hub at " + hubAddr), WAIT, "the agent's status");
                 long waiting = System.nanoTime();
                 Thread.sleep(2_000);
@@ -74,7 +67,7 @@ class SystemdProcessTest {
                 assertTrue(get(control + "/health/ready").body().contains("\"registered\":{\"status\":\"DOWN\""));
                 assertEquals(200, get(control + "/health/live").statusCode());
 
-                hub = start(hubSystemd, Main.class, "--addr", hubAddr, "--rabbitmq-broker-url", BROKER_URL,
+                hub = ServiceProcess.start(hubSystemd, Main.class, "--addr", hubAddr, "--rabbitmq-broker-url", BROKER_URL,
                         "--heartbeat", "1000");
                 String hubUrl = "http://" + hubAddr;
                 NotifyReceiver.Message hubReady = hubSystemd.await(m -> m.has("READY=1"), WAIT, "the hub's READY=1");
@@ -110,9 +103,9 @@ class SystemdProcessTest {
                 assertTrue(value(hubMetrics, "mimoping_rabbitmq_publish_confirms_total") >= 1, hubMetrics);
 
                 // SIGTERM while a task runs: its probes in flight end with an explicit error, the stream ends.
-                List<JsonNode> stopped = pingTask(hubUrl, agentName, 100, 100, 3, agent.process);
-                assertTrue(agent.process.waitFor(30, TimeUnit.SECONDS), "the agent exits after SIGTERM");
-                assertEquals(143, agent.process.exitValue(), "a clean stop on SIGTERM (128 + 15)");
+                List<JsonNode> stopped = pingTask(hubUrl, agentName, 100, 100, 3, agent.process());
+                assertTrue(agent.process().waitFor(30, TimeUnit.SECONDS), "the agent exits after SIGTERM");
+                assertEquals(143, agent.process().exitValue(), "a clean stop on SIGTERM (128 + 15)");
                 agentSystemd.await(m -> m.has("STOPPING=1"), WAIT, "the agent's STOPPING=1");
                 List<JsonNode> errors = stopped.stream().filter(e -> e.get("type").asText().equals("error")).toList();
                 assertEquals(1, errors.size(), errors.toString());
@@ -121,55 +114,17 @@ class SystemdProcessTest {
                 assertEquals("end", stopped.getLast().get("type").asText());
                 assertTrue(agent.output().contains("\"agent\":\"" + agentName + "\""), "JSON log lines: " + agent.output());
 
-                hub.process.destroy();
-                assertTrue(hub.process.waitFor(30, TimeUnit.SECONDS), "the hub exits after SIGTERM");
-                assertEquals(143, hub.process.exitValue());
+                hub.process().destroy();
+                assertTrue(hub.process().waitFor(30, TimeUnit.SECONDS), "the hub exits after SIGTERM");
+                assertEquals(143, hub.process().exitValue());
                 hubSystemd.await(m -> m.has("STOPPING=1"), WAIT, "the hub's STOPPING=1");
             } finally {
-                agent.process.destroyForcibly();
+                agent.process().destroyForcibly();
                 if (hub != null) {
-                    hub.process.destroyForcibly();
+                    hub.process().destroyForcibly();
                 }
             }
         }
-    }
-
-    private record Started(Process process, CompletableFuture<Integer> port, StringBuilder log) {
-
-        String output() {
-            synchronized (log) {
-                return log.toString();
-            }
-        }
-    }
-
-    /** Starts a main class as its own process, as systemd would with Type=notify and WatchdogSec=1. */
-    private static Started start(NotifyReceiver systemd, Class<?> main, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), main.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("NOTIFY_SOCKET", systemd.address);
-        builder.environment().put("WATCHDOG_USEC", "1000000");
-        Process process = builder.start();
-        Started started = new Started(process, new CompletableFuture<>(), new StringBuilder());
-        Thread.ofVirtual().start(() -> {
-            try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    synchronized (started.log) {
-                        started.log.append(line).append('\n');
-                    }
-                    Matcher listening = LISTENING.matcher(line);
-                    if (line.startsWith("mimoping ") && listening.find()) {
-                        started.port.complete(Integer.parseInt(listening.group(1)));
-                    }
-                }
-            } catch (IOException e) {
-                started.port.completeExceptionally(e);
-            }
-        });
-        return started;
     }
 
     private HttpResponse<String> get(String url) throws IOException, InterruptedException {
