@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
+import io.mimoping.agent.control.GrpcGuard;
 import io.mimoping.bridge.control.CapabilityCodec;
 import io.mimoping.bridge.control.ControlException;
 import io.mimoping.hub.control.AgentControls;
@@ -55,14 +56,15 @@ public final class HubService extends HubGrpc.HubImplBase {
     }
 
     /**
-     * Serves this service, the standard reflection (v1 and v1alpha) with it, on the server's port; its
-     * {@code RunTask} streams are counted in {@code clients}.
+     * Serves this service, the standard reflection (v1 and v1alpha) with it, on the server's port, its request
+     * messages checked by {@link GrpcGuard}; its {@code RunTask} streams are counted in {@code clients}.
      */
     public static void register(WebServerConfig.Builder server, TaskRunner runner, AgentRegistry agents,
                                 AgentControls controls, ClientStreams clients) {
-        server.addRouting(GrpcRouting.builder()
-                        .service(HubProto.getDescriptor(), new HubService(runner, agents, controls, clients)))
-                .addFeature(GrpcReflectionFeature.builder().enabled(true).build());
+        GrpcRouting.Builder routing = GrpcRouting.builder()
+                .service(HubProto.getDescriptor(), new HubService(runner, agents, controls, clients));
+        GrpcGuard.install(server, routing);
+        server.addRouting(routing).addFeature(GrpcReflectionFeature.builder().enabled(true).build());
     }
 
     @Override
