@@ -80,20 +80,14 @@ public final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void getAgentCapabilities(GetAgentCapabilitiesRequest request, StreamObserver<Capabilities> response) {
         if (request.getName().isEmpty()) {
-            response.onError(Status.INVALID_ARGUMENT.withDescription("name: the agent's name is required").asRuntimeException());
+            response.onError(GrpcErrors.missing("name", "the agent's name is required"));
             return;
         }
         Capabilities capabilities;
         try {
             capabilities = CapabilityCodec.toProto(controls.ask(request.getName()));
-        } catch (NoSuchElementException e) {
-            response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (IllegalStateException e) {
-            response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (ControlException e) {
-            response.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+        } catch (NoSuchElementException | IllegalStateException | ControlException e) {
+            response.onError(GrpcErrors.status(e));
             return;
         }
         response.onNext(capabilities);
@@ -107,9 +101,7 @@ public final class HubService extends HubGrpc.HubImplBase {
             task = parser.parse(HubMapper.asJson(request));
             runner.check(task);
         } catch (InvalidRequestException e) {
-            Status status = e.code().equals("unsupported") ? Status.FAILED_PRECONDITION : Status.INVALID_ARGUMENT;
-            response.onError(status.withDescription(e.code() + (e.field() == null ? "" : " (" + e.field() + ")") + ": "
-                    + e.getMessage()).asRuntimeException());
+            response.onError(GrpcErrors.status(e));
             return;
         }
         String taskId = HexFormat.of().toHexDigits(random.nextLong());
