@@ -8,6 +8,7 @@ import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 /**
  * Keeps clients that hang up out of the operator's log. Helidon logs a WARNING with a stack trace when a
@@ -19,6 +20,9 @@ import java.util.logging.Logger;
  * FINE on); every other record passes as it is.
  */
 public final class HangUpFilter implements Filter {
+
+    /** Fills in a record's parameters, as the handlers' formatters do. */
+    private static final SimpleFormatter MESSAGES = new SimpleFormatter();
 
     private final Filter next;
 
@@ -41,7 +45,7 @@ public final class HangUpFilter implements Filter {
         if (record.getLevel().intValue() > Level.FINE.intValue() && hungUp(record.getThrown())) {
             Logger logger = Logger.getLogger(record.getLoggerName() == null ? "" : record.getLoggerName());
             if (logger.isLoggable(Level.FINE)) {
-                String message = record.getMessage() == null ? "" : record.getMessage() + ": ";
+                String message = record.getMessage() == null ? "" : MESSAGES.formatMessage(record) + ": ";
                 logger.fine(message + "the client hung up before its request was complete");
             }
             return false;
