@@ -155,6 +155,24 @@ class GrpcGuardTest {
     }
 
     @Test
+    void compressedMessagesAreCheckedAsTheyDecompress() {
+        HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).withCompression("gzip")
+                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.newBuilder().setService(AgentControlGrpc.SERVICE_NAME).build());
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus(), "a gzip request is served");
+
+        // 3 MB of zeros: a few KB once compressed, over the limit once decompressed
+        Status bomb = assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(channel,
+                raw(MethodDescriptor.MethodType.UNARY, HealthGrpc.getCheckMethod().getFullMethodName()),
+                CallOptions.DEFAULT.withCompression("gzip").withDeadlineAfter(10, TimeUnit.SECONDS),
+                new byte[3_000_000])).getStatus();
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, bomb.getCode(), bomb.toString());
+        assertEquals("a message decompressed to over this server's limit of 2097152 bytes", bomb.getDescription());
+        assertServing();
+        assertEquals(1, guardLines().size(), guardLines().toString());
+    }
+
+    @Test
     void bytesThatAreNoMessageAreInvalidArgumentNamingWhatFailed() {
         // field 1, length-delimited, says 16 bytes follow; one does
         Status truncated = refusedUnary(AgentControlGrpc.getGetCapabilitiesMethod().getFullMethodName(),
