@@ -10,6 +10,7 @@ import io.mimoping.agent.control.ServerStart;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.icmp.IcmpFamily;
 import io.mimoping.agent.observe.EngineMetrics;
+import io.mimoping.agent.observe.HangUpFilter;
 import io.mimoping.agent.observe.JsonLogFormatter;
 import io.mimoping.agent.observe.Metrics;
 import io.mimoping.agent.systemd.ServiceLoop;
@@ -68,6 +69,7 @@ public final class Main {
             return;
         }
         LogConfig.configureRuntime();
+        HangUpFilter.install();
         String hubId = newHubId();
         if (options.logFormat() == LogFormat.JSON) {
             JsonLogFormatter.install(Map.of("hub", hubId));

@@ -4,6 +4,7 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthProto;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.http.HttpRouting;
@@ -18,7 +19,8 @@ import java.util.function.Consumer;
 /**
  * The agent's control server, on one port: gRPC {@code mimoping.v1.AgentControl}, the standard
  * {@code grpc.health.v1.Health} service, server reflection (v1 and v1alpha, as grpcurl tries both), and
- * whatever HTTP routes are added through {@link Builder#routing}. A Helidon SE web server on virtual threads.
+ * whatever HTTP routes are added through {@link Builder#routing}. A Helidon SE web server on virtual threads;
+ * its gRPC request messages are checked by {@link GrpcGuard}.
  */
 public final class ControlServer implements AutoCloseable {
 
@@ -96,16 +98,17 @@ public final class ControlServer implements AutoCloseable {
             Objects.requireNonNull(detector, "capabilities(detector) is required");
             HealthStatusManager health = new HealthStatusManager();
             health.setStatus(AgentControlGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
-            WebServer server = ServerStart.start(WebServer.builder()
+            GrpcRouting.Builder grpc = GrpcRouting.builder()
+                    .service(ControlProto.getDescriptor(), new ControlService(detector))
+                    .service(HealthProto.getDescriptor(), health.getHealthService());
+            WebServerConfig.Builder server = WebServer.builder()
                     .host(host).port(port)
                     .shutdownHook(false)
                     .routing(http -> routing.forEach(routes -> routes.accept(http)))
-                    .addRouting(GrpcRouting.builder()
-                            .service(ControlProto.getDescriptor(), new ControlService(detector))
-                            .service(HealthProto.getDescriptor(), health.getHealthService()))
-                    .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
-                    .build(), host, port);
-            return new ControlServer(server, health, host);
+                    .addRouting(grpc)
+                    .addFeature(GrpcReflectionFeature.builder().enabled(true).build());
+            GrpcGuard.install(server, grpc);
+            return new ControlServer(ServerStart.start(server.build(), host, port), health, host);
         }
     }
 }

@@ -8,6 +8,7 @@ import io.mimoping.agent.control.ControlServer;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.observe.BrokerObserver;
 import io.mimoping.agent.observe.EngineMetrics;
+import io.mimoping.agent.observe.HangUpFilter;
 import io.mimoping.agent.observe.Health;
 import io.mimoping.agent.observe.HealthService;
 import io.mimoping.agent.observe.JsonLogFormatter;
@@ -295,6 +296,7 @@ public final class AgentMain implements AutoCloseable {
         } catch (IOException e) {
             System.err.println("mimoping agent: cannot read logging.properties: " + e.getMessage());
         }
+        HangUpFilter.install();
         if (options.logFormat() == LogFormat.JSON) {
             JsonLogFormatter.install(Map.of("agent", options.name()));
         }

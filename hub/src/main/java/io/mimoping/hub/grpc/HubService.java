@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
+import io.mimoping.agent.control.GrpcGuard;
 import io.mimoping.bridge.control.CapabilityCodec;
 import io.mimoping.bridge.control.ControlException;
 import io.mimoping.hub.control.AgentControls;
@@ -55,14 +56,15 @@ public final class HubService extends HubGrpc.HubImplBase {
     }
 
     /**
-     * Serves this service, the standard reflection (v1 and v1alpha) with it, on the server's port; its
-     * {@code RunTask} streams are counted in {@code clients}.
+     * Serves this service, the standard reflection (v1 and v1alpha) with it, on the server's port, its request
+     * messages checked by {@link GrpcGuard}; its {@code RunTask} streams are counted in {@code clients}.
      */
     public static void register(WebServerConfig.Builder server, TaskRunner runner, AgentRegistry agents,
                                 AgentControls controls, ClientStreams clients) {
-        server.addRouting(GrpcRouting.builder()
-                        .service(HubProto.getDescriptor(), new HubService(runner, agents, controls, clients)))
-                .addFeature(GrpcReflectionFeature.builder().enabled(true).build());
+        GrpcRouting.Builder routing = GrpcRouting.builder()
+                .service(HubProto.getDescriptor(), new HubService(runner, agents, controls, clients));
+        GrpcGuard.install(server, routing);
+        server.addRouting(routing).addFeature(GrpcReflectionFeature.builder().enabled(true).build());
     }
 
     @Override
@@ -78,20 +80,14 @@ public final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void getAgentCapabilities(GetAgentCapabilitiesRequest request, StreamObserver<Capabilities> response) {
         if (request.getName().isEmpty()) {
-            response.onError(Status.INVALID_ARGUMENT.withDescription("name: the agent's name is required").asRuntimeException());
+            response.onError(GrpcErrors.missing("name", "the agent's name is required"));
             return;
         }
         Capabilities capabilities;
         try {
             capabilities = CapabilityCodec.toProto(controls.ask(request.getName()));
-        } catch (NoSuchElementException e) {
-            response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (IllegalStateException e) {
-            response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (ControlException e) {
-            response.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+        } catch (NoSuchElementException | IllegalStateException | ControlException e) {
+            response.onError(GrpcErrors.status(e));
             return;
         }
         response.onNext(capabilities);
@@ -105,9 +101,7 @@ public final class HubService extends HubGrpc.HubImplBase {
             task = parser.parse(HubMapper.asJson(request));
             runner.check(task);
         } catch (InvalidRequestException e) {
-            Status status = e.code().equals("unsupported") ? Status.FAILED_PRECONDITION : Status.INVALID_ARGUMENT;
-            response.onError(status.withDescription(e.code() + (e.field() == null ? "" : " (" + e.field() + ")") + ": "
-                    + e.getMessage()).asRuntimeException());
+            response.onError(GrpcErrors.status(e));
             return;
         }
         String taskId = HexFormat.of().toHexDigits(random.nextLong());

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Level;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -101,8 +102,8 @@ public final class AgentEndpoint implements WsListener {
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
         Optional<String> page = headers.first(HeaderNames.ORIGIN);
         if (page.isPresent()) {
-            LOG.warning(() -> "refused a browser page's WebSocket to " + PATH + " (Origin " + page.get()
-                    + "): agents send no Origin");
+            registry.refusals().warning("refused browser pages on " + PATH, () -> "refused a browser page's WebSocket to "
+                    + PATH + " (Origin " + page.get() + "): agents send no Origin");
             throw new WsUpgradeException("agents are not browser pages (this request has Origin " + page.get() + ")");
         }
         return Optional.empty();
@@ -149,7 +150,7 @@ public final class AgentEndpoint implements WsListener {
             state = State.CLOSED;
         }
         String reason = "no registration within " + registry.timeout().toMillis() + " ms";
-        LOG.info(() -> "refused a connection from " + remote + " with " + PROTOCOL_ERROR + ": " + reason);
+        logRefusal(PROTOCOL_ERROR, reason, null);
         Session handle = new Session(session, connection);
         handle.close(PROTOCOL_ERROR, reason);
         registry.schedule(handle::abort, registry.heartbeat());
@@ -262,14 +263,12 @@ public final class AgentEndpoint implements WsListener {
         }
         if (!registry.admits(token.isEmpty() ? null : token)) {
             String why = token.isEmpty() ? "none given (the agent's --token or MIMOPING_AGENT_TOKEN)" : "wrong token";
-            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": invalid agent token: " + why);
             refuse(INVALID_TOKEN, "invalid agent token: " + why, name);
             return;
         }
         // after the token: an agent that could never register here hears so, and stops, rather than retrying
         Optional<String> refusal = registry.refusal();
         if (refusal.isPresent()) {
-            LOG.warning(() -> "refused agent '" + name + "' from " + remote + ": " + refusal.get());
             refuse(NO_TASKS, refusal.get(), name);
             return;
         }
@@ -331,11 +330,19 @@ public final class AgentEndpoint implements WsListener {
         if (entry != null) {
             registry.left(entry, "protocol error: " + reason);
         }
-        if (code != INVALID_TOKEN) {
-            LOG.info(() -> "refused " + (name == null ? "a connection" : "agent '" + name + "'") + " from "
-                    + remote + " with " + code + ": " + reason);
-        }
+        logRefusal(code, reason, name);
         session.close(code, closeReason(reason));
+    }
+
+    /**
+     * One line per refusal, counted per close code when they repeat; a WARNING when the operator has to act
+     * (an agent with a wrong token, or agents on a hub without RabbitMQ), else INFO.
+     */
+    private void logRefusal(int code, String reason, String name) {
+        Level level = code == INVALID_TOKEN || code == NO_TASKS ? Level.WARNING : Level.INFO;
+        registry.refusals().log(level, "refused on " + PATH + " with " + code, () -> "refused "
+                + (name == null ? "a connection" : "agent '" + name + "'") + " from " + remote + " with " + code + ": "
+                + reason);
     }
 
     /** A close reason cut to the 123 bytes a close frame can carry. */

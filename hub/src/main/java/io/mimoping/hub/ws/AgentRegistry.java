@@ -1,5 +1,7 @@
 package io.mimoping.hub.ws;
 
+import io.mimoping.agent.observe.RateLimitedLog;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -98,6 +100,8 @@ public final class AgentRegistry implements AutoCloseable {
     private volatile boolean closed;
     /** Why no agent may register here, or null: set once, before the server starts. */
     private volatile String refusal;
+    /** The refusals of {@code /ws}: a line each, counted when they repeat (a wrong token retried by many agents). */
+    private final RateLimitedLog refusals = new RateLimitedLog(Logger.getLogger(AgentEndpoint.class.getName()));
 
     /**
      * @param hubId      how this hub names itself to agents
@@ -134,6 +138,11 @@ public final class AgentRegistry implements AutoCloseable {
 
     public Duration timeout() {
         return timeout;
+    }
+
+    /** Where {@code /ws} logs the connections and agents it refuses. */
+    RateLimitedLog refusals() {
+        return refusals;
     }
 
     /** Whether agents must present a token to register. */
