@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostileClientsTest {
 
     /** A request as a client sends it, as raw bytes: what a custom client may put on the wire. */
+    /** How long a hub may take to start and say where it listens. */
+    private static final Duration START = Duration.ofSeconds(60);
+
     private static final MethodDescriptor.Marshaller<byte[]> RAW_BYTES = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
@@ -66,9 +70,16 @@ class HostileClientsTest {
     };
 
     /** Lines no misbehaving client should cause: warnings, errors, stack traces. */
-    private static List<String> alarming(HubProcess hub) {
-        return hub.output().stream().filter(line -> line.contains("WARNING") || line.contains("SEVERE")
+    private static List<String> alarming(ChildJvm hub) {
+        return hub.lines().stream().filter(line -> line.contains("WARNING") || line.contains("SEVERE")
                 || line.contains("Exception") || line.startsWith("\tat ")).toList();
+    }
+
+    /** {@code mimoping hub ARGS} as a process of its own, on a free loopback port. */
+    private static ChildJvm hub(String... args) {
+        List<String> all = new ArrayList<>(List.of("--addr", "127.0.0.1:0"));
+        all.addAll(List.of(args));
+        return ChildJvm.start(Main.class, Map.of(), all);
     }
 
     @Test
@@ -80,15 +91,15 @@ class HostileClientsTest {
                 "POST /ping-task HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
                         + "{\"targets\":",                             // a body shorter than it said
                 "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");                   // HTTP/2's preface, then nothing
-        try (HubProcess hub = new HubProcess(); HttpClient http = HttpClient.newHttpClient()) {
+        try (ChildJvm hub = hub(); HttpClient http = HttpClient.newHttpClient()) {
             for (int i = 0; i < 500; i++) {
-                try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), hub.port())) {
+                try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), hub.port(START))) {
                     OutputStream out = socket.getOutputStream();
                     out.write(halves.get(i % halves.size()).getBytes(StandardCharsets.US_ASCII));
                     out.flush();
                 }
             }
-            HttpResponse<String> conns = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port()
+            HttpResponse<String> conns = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port(START)
                     + "/conns")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, conns.statusCode(), conns.body());
             assertEquals("[]", conns.body());
@@ -101,8 +112,8 @@ class HostileClientsTest {
 
     @Test
     void grpcMessagesTooLargeOrMalformedGetTheirStatusAtOnceAndOneLogLine() throws Exception {
-        try (HubProcess hub = new HubProcess()) {
-            ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + hub.port(), InsecureChannelCredentials.create())
+        try (ChildJvm hub = hub()) {
+            ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + hub.port(START), InsecureChannelCredentials.create())
                     .build();
             try {
                 HubGrpc.HubBlockingStub stub = HubGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -143,15 +154,15 @@ class HostileClientsTest {
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
-            String first = hub.await("the oversize message's line", Duration.ofSeconds(10),
-                    line -> line.contains("refused a message to mimoping.v1.Hub/RunTask"));
+            String first = hub.awaitLine("the oversize message's line", Duration.ofSeconds(10),
+                    line -> line.contains("refused a message to mimoping.v1.Hub/RunTask")).text();
             assertTrue(first.contains("RESOURCE_EXHAUSTED: a message of "), first);
-            String counted = hub.await("the count of the malformed ones", Duration.ofSeconds(30),
-                    line -> line.contains("refused gRPC messages: "));
+            String counted = hub.awaitLine("the count of the malformed ones", Duration.ofSeconds(30),
+                    line -> line.contains("refused gRPC messages: ")).text();
             assertTrue(counted.matches(".* INFO io\\.mimoping\\.agent\\.control\\.GrpcGuard: refused gRPC messages: 2 more in"
                     + " the last \\d+\\.\\d s; the last: refused a message to mimoping\\.v1\\.Hub/RunTask from 127\\.0\\.0\\.1:\\d+:"
                     + " INVALID_ARGUMENT: field 'count' .*"), counted);
-            assertEquals(2, hub.output().stream().filter(line -> line.contains("GrpcGuard")).count(), hub.output().toString());
+            assertEquals(2, hub.lines().stream().filter(line -> line.contains("GrpcGuard")).count(), hub.output());
             assertEquals(List.of(), alarming(hub));
         }
     }
@@ -172,13 +183,13 @@ class HostileClientsTest {
                 + " from 127\\.0\\.0\\.1:\\d+ with 4001: invalid agent token: wrong token$");
         Pattern summary = Pattern.compile("WARNING io\\.mimoping\\.hub\\.ws\\.AgentEndpoint: refused on /ws with 4001: (\\d+)"
                 + " more in the last \\d+\\.\\d s; the last: refused agent 'intruder-\\d+' .*");
-        try (HubProcess hub = new HubProcess("--rabbitmq-broker-url", "amqp://guest:guest@127.0.0.1:5672/",
+        try (ChildJvm hub = hub("--rabbitmq-broker-url", "amqp://guest:guest@127.0.0.1:5672/",
                 "--agent-token", "the-right-one");
              HttpClient http = HttpClient.newHttpClient()) {
             long started = System.nanoTime();
             for (int i = 0; i < 100; i++) {
                 CompletableFuture<Integer> closed = new CompletableFuture<>();
-                WebSocket socket = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + hub.port() + "/ws"),
+                WebSocket socket = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + hub.port(START) + "/ws"),
                         new WebSocket.Listener() {
                             @Override
                             public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
@@ -191,16 +202,16 @@ class HostileClientsTest {
                 socket.abort();
             }
             int[] counted = new int[1];
-            hub.await("lines that count all 100 refusals", Duration.ofSeconds(30), line -> {
+            hub.awaitLine("lines that count all 100 refusals", Duration.ofSeconds(30), line -> {
                 counted[0] = 0;
-                for (String printed : hub.output()) {
+                for (String printed : hub.lines()) {
                     Matcher more = summary.matcher(printed);
                     counted[0] += refusal.matcher(printed).find() ? 1 : more.find() ? Integer.parseInt(more.group(1)) : 0;
                 }
                 return counted[0] >= 100;
             });
             long intervals = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) / 5 + 1;
-            List<String> lines = hub.output().stream().filter(line -> line.contains("AgentEndpoint")).toList();
+            List<String> lines = hub.lines().stream().filter(line -> line.contains("AgentEndpoint")).toList();
             assertEquals(100, counted[0], lines.toString());
             assertTrue(lines.size() <= 1 + intervals, "one line, then one per 5 s interval at most: " + lines);
             assertTrue(lines.stream().allMatch(line -> refusal.matcher(line).find() || summary.matcher(line).find()),

@@ -5,24 +5,19 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,14 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HubProcessTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
-    private final List<Process> started = new ArrayList<>();
+    private final List<ChildJvm> started = new ArrayList<>();
 
     @AfterEach
     void stopHubs() throws InterruptedException {
-        for (Process hub : started) {
-            hub.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        for (ChildJvm hub : started) {
+            hub.kill();
         }
     }
 
@@ -48,10 +42,10 @@ class HubProcessTest {
     void anAddressInUseIsAnErrorAndExitStatusOne() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             String addr = "127.0.0.1:" + taken.getLocalPort();
-            Process hub = start("--addr", addr);
-            String output = new String(hub.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(hub.waitFor(60, TimeUnit.SECONDS), output);
-            assertEquals(1, hub.exitValue(), output);
+            ChildJvm hub = start("--addr", addr);
+            int status = hub.awaitExit(Duration.ofSeconds(60));
+            String output = hub.output();
+            assertEquals(1, status, output);
             assertTrue(output.contains("mimoping hub: cannot listen on " + addr + " (--addr): address already in use\n"),
                     output);
             assertFalse(output.contains("listening on"), output);
@@ -61,10 +55,8 @@ class HubProcessTest {
 
     @Test
     void sigtermEndsTheBackgroundTasksStreamsWithCancelledThenEnd() throws Exception {
-        Process hub = start("--addr", "127.0.0.1:0");
-        BufferedReader lines = new BufferedReader(new InputStreamReader(hub.getInputStream(), StandardCharsets.UTF_8));
-        String base = "http://127.0.0.1:" + port(lines);
-        Thread.ofVirtual().start(() -> lines.lines().forEach(line -> { })); // keep the hub's output flowing
+        ChildJvm hub = start("--addr", "127.0.0.1:0");
+        String base = "http://127.0.0.1:" + hub.port(Duration.ofSeconds(60));
         try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
             HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(base + "/tasks"))
                     .header("Content-Type", "application/json")
@@ -87,9 +79,9 @@ class HubProcessTest {
             while (types(events).stream().filter("pkt_recv"::equals).count() < 2) {
                 Thread.sleep(20);
             }
-            hub.destroy(); // SIGTERM
+            hub.process().destroy(); // SIGTERM
             read.get(30, TimeUnit.SECONDS);
-            assertTrue(hub.waitFor(30, TimeUnit.SECONDS), "the hub stopped");
+            assertTrue(hub.process().waitFor(30, TimeUnit.SECONDS), "the hub stopped");
             List<String> types = types(events);
             assertEquals("end", types.getLast(), "the stream ends with its end event: " + types);
             JsonNode error = events.get(events.size() - 2);
@@ -99,27 +91,10 @@ class HubProcessTest {
         }
     }
 
-    private Process start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        started.add(process);
-        return process;
-    }
-
-    /** The port of the hub's "listening on" line. */
-    private static int port(BufferedReader lines) throws IOException {
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = lines.readLine()) != null) {
-            seen.append(line).append('\n');
-            Matcher listening = LISTENING.matcher(line);
-            if (listening.find()) {
-                return Integer.parseInt(listening.group(1));
-            }
-        }
-        throw new AssertionError("the hub never said where it listens:\n" + seen);
+    private ChildJvm start(String... args) {
+        ChildJvm hub = ChildJvm.start(Main.class, args);
+        started.add(hub);
+        return hub;
     }
 
     private static List<String> types(List<JsonNode> events) {

@@ -3,8 +3,9 @@ package io.mimoping.hub.dispatch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.mimoping.agent.engine.IcmpEngine;
-import io.mimoping.bridge.amqp.Topology;
 import io.mimoping.agent.process.AgentMain;
+import io.mimoping.bridge.amqp.Topology;
+import io.mimoping.hub.ChildJvm;
 import io.mimoping.hub.grpc.TcpRelay;
 import io.mimoping.hub.ws.Agent;
 import io.mimoping.hub.ws.AgentEndpoint;
@@ -56,7 +57,7 @@ class AgentLossTest {
     void aKilledAgentIsLostWithinTwoSecondsAndRegistersAgainWithinTwoSecondsOfRestarting() throws Exception {
         String name = "sigkill-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
         try (TestHub hub = new TestHub(engine, HEARTBEAT, 0)) {
-            try (AgentProcess agent = AgentProcess.start(hub, name)) {
+            try (ChildJvm agent = hub.agentProcess(name)) {
                 Iterator<String> lines = task(hub, name, 600);
                 for (int replies = 0; replies < 3; ) {
                     JsonNode event = next(lines);
@@ -86,9 +87,9 @@ class AgentLossTest {
             }
 
             Instant restarted = Instant.now();
-            try (AgentProcess again = AgentProcess.start(hub, name)) {
+            try (ChildJvm again = hub.agentProcess(name)) {
                 // printed just after its hub link started (the JVM's own start is not what is measured)
-                AgentProcess.Line linking = again.awaitLine("registering with", START);
+                ChildJvm.Line linking = again.awaitLine("registering with", START);
                 DistributedModeTest.await("the restarted agent listed in GET /conns", START, () -> listedSince(hub, name, restarted));
                 long registeredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - linking.atNanos());
                 System.out.println("restart -> registered: " + registeredMs + " ms after its hub link started, "

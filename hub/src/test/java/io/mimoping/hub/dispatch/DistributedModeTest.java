@@ -16,6 +16,7 @@ import io.mimoping.bridge.probe.TaskTotals;
 import io.mimoping.bridge.wire.Command;
 import io.mimoping.bridge.wire.Report;
 import io.mimoping.bridge.wire.WireCodec;
+import io.mimoping.hub.ChildJvm;
 import io.mimoping.hub.http.StreamClients;
 import io.mimoping.hub.ws.WsClient;
 import org.junit.jupiter.api.AutoClose;
@@ -386,7 +387,7 @@ class DistributedModeTest {
     @Test
     void aKilledAgentEndsTheStreamWithAgentLostNamingItsUnansweredProbes() throws Exception {
         String name = agentName("doomed");
-        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); AgentProcess agent = AgentProcess.start(hub, name)) {
+        try (TestHub hub = new TestHub(engine, HEARTBEAT, 0); ChildJvm agent = hub.agentProcess(name)) {
             awaitRegistered(hub, name);
             try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(hub.addr().split(":")[1]))) {
                 String body = "{\"from\":[\"" + name + "\"],\"targets\":[\"127.0.0.1\"],\"count\":50,\"interval\":100}";

@@ -3,7 +3,9 @@ package io.mimoping.hub.dispatch;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.agent.process.AgentMain;
 import io.mimoping.bridge.amqp.Broker;
+import io.mimoping.hub.ChildJvm;
 import io.mimoping.hub.HubSetup;
 import io.mimoping.hub.Main;
 import io.mimoping.hub.ws.AgentRegistry;
@@ -43,6 +45,12 @@ public final class TestHub implements AutoCloseable {
 
     public String addr() {
         return host + ":" + server.port();
+    }
+
+    /** Agent {@code name} registering with this hub, in a process of its own (so that a test can SIGKILL it). */
+    ChildJvm agentProcess(String name) {
+        return ChildJvm.start(AgentMain.class, "-node-name", name, "-addr", addr(), "-rabbitmq-broker-url", BROKER_URL,
+                "-control-addr", "127.0.0.1:0");
     }
 
     @Override

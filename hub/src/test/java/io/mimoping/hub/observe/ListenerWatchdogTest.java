@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.mimoping.agent.observe.ListenerProbes;
 import io.mimoping.agent.process.AgentMain;
+import io.mimoping.hub.ChildJvm;
 import io.mimoping.hub.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,14 +63,14 @@ class ListenerWatchdogTest {
     @Test
     void aHubWhoseListenerDiesStopsFeedingTheWatchdog() throws Exception {
         try (NotifyReceiver systemd = new NotifyReceiver(dir.resolve("hub.notify").toString())) {
-            ServiceProcess hub = ServiceProcess.start(systemd, Main.class, "--addr", "127.0.0.1:0");
+            ChildJvm hub = systemd.start(Main.class, "--addr", "127.0.0.1:0");
             try {
-                int port = hub.port().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                int port = hub.port(WAIT);
                 systemd.await(m -> m.has("READY=1"), WAIT, "the hub's READY=1");
                 awaitProbesAnswered("http://127.0.0.1:" + port, "http", "websocket", "grpc");
 
                 long dead = killListener(hub, port);
-                awaitOutput(hub, "this server socket is terminating now");
+                hub.awaitLine("this server socket is terminating now", WAIT);
                 NotifyReceiver.Message unhealthy = systemd.await(m -> m.at() > dead && m.has("STATUS=unhealthy: "), WAIT,
                         "the hub's unhealthy status");
                 String where = " on 127.0.0.1:" + port + " failing since ";
@@ -79,7 +80,7 @@ class ListenerWatchdogTest {
                 assertTrue(unhealthy.text().contains("Connection refused"), unhealthy.text());
                 assertWatchdogStopped(systemd, dead);
                 assertTrue(hub.process().isAlive(), "the hub lives on (only the watchdog gets it restarted)");
-                awaitOutput(hub, "withholding the systemd watchdog ping: unhealthy: http GET /health/live");
+                hub.awaitLine("withholding the systemd watchdog ping: unhealthy: http GET /health/live", WAIT);
             } finally {
                 hub.process().destroyForcibly();
             }
@@ -95,15 +96,15 @@ class ListenerWatchdogTest {
         }
         try (NotifyReceiver systemd = new NotifyReceiver("@mimoping-test-" + name)) {
             // no hub: the agent is live (not ready) while it waits for one, and feeds the watchdog
-            ServiceProcess agent = ServiceProcess.start(systemd, AgentMain.class, "--node-name", name,
+            ChildJvm agent = systemd.start(AgentMain.class, "--node-name", name,
                     "--addr", "127.0.0.1:" + noHub, "--rabbitmq-broker-url", BROKER_URL, "--control-addr", "127.0.0.1:0");
             try {
-                int port = agent.port().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                int port = agent.port(WAIT);
                 systemd.await(m -> m.has("WATCHDOG=1"), WAIT, "the agent's first WATCHDOG=1");
                 awaitProbesAnswered("http://127.0.0.1:" + port, "control");
 
                 long dead = killListener(agent, port);
-                awaitOutput(agent, "this server socket is terminating now");
+                agent.awaitLine("this server socket is terminating now", WAIT);
                 NotifyReceiver.Message unhealthy = systemd.await(m -> m.at() > dead && m.has("STATUS=unhealthy: "), WAIT,
                         "the agent's unhealthy status");
                 assertTrue(unhealthy.has("STATUS=unhealthy: control gRPC grpc.health.v1.Health/Check on 127.0.0.1:" + port
@@ -121,9 +122,9 @@ class ListenerWatchdogTest {
     void aHealthyHubUnderLoadKeepsFeedingTheWatchdog() throws Exception {
         try (NotifyReceiver systemd = new NotifyReceiver(dir.resolve("hub.notify").toString())) {
             // bound to the wildcard address: probed over loopback
-            ServiceProcess hub = ServiceProcess.start(systemd, Main.class, "--addr", "0.0.0.0:0");
+            ChildJvm hub = systemd.start(Main.class, "--addr", "0.0.0.0:0");
             try {
-                int port = hub.port().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                int port = hub.port(WAIT);
                 String url = "http://127.0.0.1:" + port;
                 systemd.await(m -> m.has("READY=1"), WAIT, "the hub's READY=1");
                 awaitProbesAnswered(url, "http", "websocket", "grpc");
@@ -201,7 +202,7 @@ class ListenerWatchdogTest {
      *
      * @return {@link System#nanoTime()} when the listener was found gone
      */
-    private static long killListener(ServiceProcess service, int port) throws Exception {
+    private static long killListener(ChildJvm service, int port) throws Exception {
         long pid = service.process().pid();
         long open;
         try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
@@ -264,10 +265,6 @@ class ListenerWatchdogTest {
                 throw new IllegalStateException(e);
             }
         }, () -> "probes " + List.of(probes) + " answered at " + url);
-    }
-
-    private static void awaitOutput(ServiceProcess service, String text) throws InterruptedException {
-        await(() -> service.output().contains(text), () -> "'" + text + "' in the output:\n" + service.output());
     }
 
     private static void await(BooleanSupplier condition, Supplier<String> what) throws InterruptedException {

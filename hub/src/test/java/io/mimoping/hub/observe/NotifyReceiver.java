@@ -1,6 +1,7 @@
 package io.mimoping.hub.observe;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.mimoping.hub.ChildJvm;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -100,5 +102,13 @@ final class NotifyReceiver implements AutoCloseable {
     @Override
     public void close() {
         python.destroy();
+    }
+
+    /**
+     * Starts {@code main} with {@code args} as systemd would with {@code Type=notify} and {@code WatchdogSec=1}:
+     * {@code NOTIFY_SOCKET} points at this receiver.
+     */
+    ChildJvm start(Class<?> main, String... args) {
+        return ChildJvm.start(main, Map.of("NOTIFY_SOCKET", address, "WATCHDOG_USEC", "1000000"), List.of(args));
     }
 }

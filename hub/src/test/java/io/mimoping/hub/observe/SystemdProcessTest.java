@@ -3,6 +3,7 @@ package io.mimoping.hub.observe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.mimoping.agent.process.AgentMain;
+import io.mimoping.hub.ChildJvm;
 import io.mimoping.hub.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,11 +53,11 @@ class SystemdProcessTest {
         try (NotifyReceiver agentSystemd = new NotifyReceiver("@mimoping-test-" + agentName);
              NotifyReceiver hubSystemd = new NotifyReceiver(dir.resolve("hub.notify").toString())) {
             // The agent starts first: its hub is not there yet.
-            ServiceProcess agent = ServiceProcess.start(agentSystemd, AgentMain.class, "--node-name", agentName, "--addr", hubAddr,
+            ChildJvm agent = agentSystemd.start(AgentMain.class, "--node-name", agentName, "--addr", hubAddr,
                     "--rabbitmq-broker-url", BROKER_URL, "--control-addr", "127.0.0.1:0", "--log-format", "json");
-            ServiceProcess hub = null;
+            ChildJvm hub = null;
             try {
-                String control = "http://127.0.0.1:" + agent.port().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                String control = "http://127.0.0.1:" + agent.port(WAIT);
                 agentSystemd.await(m -> m.has("STATUS=connecting to the hub at " + hubAddr), WAIT, "the agent's status");
                 long waiting = System.nanoTime();
                 Thread.sleep(2_000);
@@ -67,7 +68,7 @@ class SystemdProcessTest {
                 assertTrue(get(control + "/health/ready").body().contains("\"registered\":{\"status\":\"DOWN\""));
                 assertEquals(200, get(control + "/health/live").statusCode());
 
-                hub = ServiceProcess.start(hubSystemd, Main.class, "--addr", hubAddr, "--rabbitmq-broker-url", BROKER_URL,
+                hub = hubSystemd.start(Main.class, "--addr", hubAddr, "--rabbitmq-broker-url", BROKER_URL,
                         "--heartbeat", "1000");
                 String hubUrl = "http://" + hubAddr;
                 NotifyReceiver.Message hubReady = hubSystemd.await(m -> m.has("READY=1"), WAIT, "the hub's READY=1");
