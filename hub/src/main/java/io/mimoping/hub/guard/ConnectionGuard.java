@@ -373,8 +373,12 @@ public final class ConnectionGuard {
         }
     }
 
-    /** A request was answered: an HTTP/1 connection now waits for its next request. */
-    void responded(Peer peer) {
+    /**
+     * A request was answered: an HTTP/1 connection now waits for its next request; {@code close}: its response
+     * said {@code Connection: close}, so its output is ended (the client sees the end of the response).
+     */
+    void responded(Peer peer, boolean close) {
+        SocketChannel ended = null;
         lock.lock();
         try {
             Conn conn = conns.get(peer);
@@ -383,9 +387,17 @@ public final class ConnectionGuard {
                 conn.deadline = System.nanoTime() + idleNanos;
                 idle.add(conn);
                 clients.get(conn.client).idle++;
+                ended = close ? conn.channel : null;
             }
         } finally {
             lock.unlock();
+        }
+        if (ended != null) {
+            try {
+                ended.shutdownOutput();
+            } catch (IOException e) {
+                LOG.fine(() -> "ending a connection's output: " + e);
+            }
         }
     }
 

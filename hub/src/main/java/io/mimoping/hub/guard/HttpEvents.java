@@ -1,6 +1,7 @@
 package io.mimoping.hub.guard;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Status;
@@ -15,6 +16,10 @@ import io.helidon.webserver.http1.Http1ConnectionListener;
  * What the guard learns of each HTTP/1 request: its first line and its header (Helidon's HTTP/1 receive
  * listener), its status (the send listener: {@code 101} means upgraded), and its end (a routing filter around
  * every route). The filter is also the guard's lifecycle: it sweeps while the server runs.
+ * <p>
+ * Helidon 4.5.0 answers {@code Connection: close} with that header but then waits for the client's next request
+ * instead of closing (a client reading to the end of the connection waits for ever); the guard ends such a
+ * connection's output after the response, which the client sees as the end.
  */
 final class HttpEvents implements Filter {
 
@@ -54,7 +59,8 @@ final class HttpEvents implements Filter {
         try {
             chain.proceed();
         } finally {
-            guard.responded(new ConnectionGuard.Peer(req.remotePeer().address(), req.localPeer().address()));
+            guard.responded(new ConnectionGuard.Peer(req.remotePeer().address(), req.localPeer().address()),
+                    res.headers().contains(HeaderValues.CONNECTION_CLOSE));
         }
     }
 
