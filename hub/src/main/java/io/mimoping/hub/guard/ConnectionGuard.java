@@ -333,44 +333,35 @@ public final class ConnectionGuard {
 
     /** The first line of a request came. */
     void prologue(Peer peer) {
-        lock.lock();
-        try {
-            Conn conn = conns.get(peer);
-            if (conn != null && conn.state == State.IDLE) {
+        update(peer, conn -> {
+            if (conn.state == State.IDLE) {
                 leaveIdle(conn);
                 conn.state = State.HEADER;
                 conn.deadline = System.nanoTime() + headerNanos;
             }
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /** A request's whole header came; {@code body}: a body follows. */
     void headers(Peer peer, boolean body) {
-        lock.lock();
-        try {
-            Conn conn = conns.get(peer);
-            if (conn != null && (conn.state == State.NEW || conn.state == State.HEADER)) {
+        update(peer, conn -> {
+            if (conn.state == State.NEW || conn.state == State.HEADER) {
                 conn.state = body ? State.BODY : State.BUSY;
                 conn.deadline = System.nanoTime() + bodyNanos;
             }
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /** A response began with {@code status}. */
     void status(Peer peer, int status) {
-        lock.lock();
-        try {
-            Conn conn = conns.get(peer);
-            if (conn != null && (conn.state == State.BODY || conn.state == State.BUSY)) {
+        update(peer, conn -> {
+            if (conn.state == State.BODY || conn.state == State.BUSY) {
                 conn.state = status == 101 ? State.UPGRADED : State.BUSY;
             }
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /**
@@ -378,20 +369,16 @@ public final class ConnectionGuard {
      * said {@code Connection: close}, so its output is ended (the client sees the end of the response).
      */
     void responded(Peer peer, boolean close) {
-        SocketChannel ended = null;
-        lock.lock();
-        try {
-            Conn conn = conns.get(peer);
-            if (conn != null && (conn.state == State.BODY || conn.state == State.BUSY)) {
-                conn.state = State.IDLE;
-                conn.deadline = System.nanoTime() + idleNanos;
-                idle.add(conn);
-                clients.get(conn.client).idle++;
-                ended = close ? conn.channel : null;
+        SocketChannel ended = update(peer, conn -> {
+            if (conn.state != State.BODY && conn.state != State.BUSY) {
+                return null;
             }
-        } finally {
-            lock.unlock();
-        }
+            conn.state = State.IDLE;
+            conn.deadline = System.nanoTime() + idleNanos;
+            idle.add(conn);
+            clients.get(conn.client).idle++;
+            return close ? conn.channel : null;
+        });
         if (ended != null) {
             try {
                 ended.shutdownOutput();
@@ -403,12 +390,20 @@ public final class ConnectionGuard {
 
     /** The connection speaks HTTP/2 (its preface came). */
     void http2(Peer peer) {
+        update(peer, conn -> {
+            if (conn.state == State.NEW) {
+                conn.state = State.HTTP2;
+            }
+            return null;
+        });
+    }
+
+    /** Applies {@code change} to the connection of {@code peer}, if the guard admitted it and it is open. */
+    private <T> T update(Peer peer, Function<Conn, T> change) {
         lock.lock();
         try {
             Conn conn = conns.get(peer);
-            if (conn != null && conn.state == State.NEW) {
-                conn.state = State.HTTP2;
-            }
+            return conn == null ? null : change.apply(conn);
         } finally {
             lock.unlock();
         }

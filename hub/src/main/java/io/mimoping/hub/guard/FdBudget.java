@@ -15,7 +15,7 @@ import java.lang.management.ManagementFactory;
 public record FdBudget(long limit, long open) {
 
     /** Descriptors kept, beyond those open at start, for what the hub opens later (agents' channels, files). */
-    static final int RESERVE = 256;
+    public static final int RESERVE = 256;
     /** Fewest connections a listener is given, however low the limit. */
     static final int MIN_CONNECTIONS = 16;
 

@@ -32,6 +32,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -171,30 +173,32 @@ class ConnectionGuardTest {
                 Duration.ofMillis(1000));
         // each stream lasts ~4 s: four times every timeout
         String task = "{\"targets\":[\"127.0.0.1\"],\"count\":10,\"interval\":400}";
-        try (Hub hub = new Hub(limits, Duration.ofMillis(1000));
+        // a heartbeat timeout longer than the streams: the agent's connection is what is watched, not its timing
+        try (Hub hub = new Hub(limits, Duration.ofSeconds(2));
              HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-             WsClient agent = new WsClient(URI.create("ws://127.0.0.1:" + hub.port() + "/ws"))) {
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             String base = "http://127.0.0.1:" + hub.port();
-            assertEquals("registered", agent.register("guard-agent", null).get("type").asText());
-            agent.heartbeatEvery(Duration.ofMillis(500));
             ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + hub.port(), InsecureChannelCredentials.create())
                     .build();
+            WsClient agent = new WsClient(URI.create("ws://127.0.0.1:" + hub.port() + "/ws"));
+            assertEquals("registered", agent.register("guard-agent", null).get("type").asText());
+            agent.heartbeatEvery(Duration.ofMillis(500));
             try {
                 CompletableFuture<List<String>> ndjson = CompletableFuture.supplyAsync(() -> types(send(http,
                         HttpRequest.newBuilder(URI.create(base + "/ping-task")).header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(task)).build())));
+                                .POST(HttpRequest.BodyPublishers.ofString(task)).build())), threads);
                 String id = JSON.readTree(send(http, HttpRequest.newBuilder(URI.create(base + "/tasks"))
                         .POST(HttpRequest.BodyPublishers.ofString(task)).build()).getLast()).get("id").asText();
                 CompletableFuture<List<String>> sse = CompletableFuture.supplyAsync(() -> types(send(http,
                         HttpRequest.newBuilder(URI.create(base + "/tasks/" + id + "/events"))
                                 .header("Accept", "text/event-stream").build()).stream()
-                        .filter(line -> line.startsWith("data: ")).map(line -> line.substring(6)).toList()));
+                        .filter(line -> line.startsWith("data: ")).map(line -> line.substring(6)).toList()), threads);
                 CompletableFuture<List<String>> grpc = CompletableFuture.supplyAsync(() -> {
                     List<String> types = new ArrayList<>();
                     HubGrpc.newBlockingStub(channel).runTask(RunTaskRequest.newBuilder().addTargets("127.0.0.1")
                             .setCount(10).setInterval(400).build()).forEachRemaining((TaskEvent e) -> types.add(e.getType()));
                     return types;
-                });
+                }, threads);
                 for (var stream : List.of(ndjson, sse, grpc)) {
                     List<String> types = stream.get(WAIT.toSeconds(), TimeUnit.SECONDS);
                     assertEquals("end", types.getLast(), "the stream ran to its end: " + types);
@@ -203,6 +207,7 @@ class ConnectionGuardTest {
                 assertFalse(agent.isClosed(), "the agent's WebSocket is still open");
                 assertEquals(1, hub.agents.list().size(), "and the agent still registered");
             } finally {
+                agent.close();
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
             assertEquals(0, hub.metric(closed("header_timeout")));
