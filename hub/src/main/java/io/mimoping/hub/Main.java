@@ -178,7 +178,7 @@ public final class Main {
         // (These are the listener's whole socket options: Helidon's defaults, and no delay.)
         hub.guard().install(server, SocketOptions.builder().tcpNoDelay(true).build());
         server.routing(routing -> {
-            routing.addFilter(hub.guard().filter());
+            routing.addFilter(hub.guard().filter()); // first: it tells the guard when each request was answered
             ErrorResponses.register(routing);
             SameOrigin.register(routing);
             routing.register(new PingTaskService(runner, hub.clients()));
