@@ -112,7 +112,7 @@ class FdExhaustionTest {
             }
             assertEquals("end", types.getLast(), types.toString());
             assertEquals(40, types.stream().filter("pkt_recv"::equals).count(), "every reply reached the canary: " + types);
-            assertTrue(longestGapMs < 1_500, "the canary's longest silence during the flood: " + longestGapMs + " ms (250 ms apart)");
+            assertTrue(longestGapMs < 3_000, "the canary's longest silence during the flood: " + longestGapMs + " ms (250 ms apart)");
 
             String metrics = attacker.get("127.0.0.1", "/metrics");
             long refusedFull = metric(metrics, "mimoping_connections_refused_total{reason=\"listener_full\"}");
