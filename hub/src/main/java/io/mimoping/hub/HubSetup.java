@@ -1,6 +1,9 @@
 package io.mimoping.hub;
 
 import io.mimoping.agent.engine.ProbeEngine;
+import io.mimoping.hub.guard.ConnectionGuard;
+import io.mimoping.hub.guard.ConnectionLimits;
+import io.mimoping.hub.guard.FdBudget;
 import io.mimoping.hub.observe.ClientStreams;
 import io.mimoping.hub.observe.HubObservation;
 import io.mimoping.hub.stream.StreamLimits;
@@ -18,9 +21,10 @@ import java.util.Objects;
  * @param directory the pinging side behind an agent name ({@link AgentDirectory#NONE} in embedded mode)
  * @param streams   what tasks started with {@code POST /tasks} keep for their stream clients
  * @param clients   where the transports count their client streams ({@link HubObservation#clients()})
+ * @param guard     what guards the listener against connections it cannot afford
  */
 public record HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory, StreamLimits streams,
-                       ClientStreams clients) {
+                       ClientStreams clients, ConnectionGuard guard) {
 
     public HubSetup {
         Objects.requireNonNull(engine, "engine");
@@ -28,6 +32,14 @@ public record HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory 
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(streams, "streams");
         Objects.requireNonNull(clients, "clients");
+        Objects.requireNonNull(guard, "guard");
+    }
+
+    /** With the default connection limits, sized for this process's file descriptors now. */
+    public HubSetup(ProbeEngine engine, AgentRegistry agents, AgentDirectory directory, StreamLimits streams,
+                    ClientStreams clients) {
+        this(engine, agents, directory, streams, clients,
+                new ConnectionGuard(ConnectionLimits.DEFAULTS.fitted(FdBudget.now())));
     }
 
     /** With client streams counted apart from any metrics. */

@@ -1,5 +1,6 @@
 package io.mimoping.hub;
 
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
@@ -20,6 +21,9 @@ import io.mimoping.bridge.amqp.BrokerException;
 import io.mimoping.hub.control.AgentControls;
 import io.mimoping.hub.dispatch.Dispatcher;
 import io.mimoping.hub.grpc.HubService;
+import io.mimoping.hub.guard.ConnectionGuard;
+import io.mimoping.hub.guard.ConnectionLimits;
+import io.mimoping.hub.guard.FdBudget;
 import io.mimoping.hub.http.AgentsService;
 import io.mimoping.hub.http.ClientApi;
 import io.mimoping.hub.http.ErrorResponses;
@@ -102,6 +106,10 @@ public final class Main {
                     + HubOptions.BROKER.name());
         }
         HubObservation observation = new HubObservation(metrics, engine, agents, dispatcher, broker);
+        // sized now that the engine's sockets, the broker connection and the jars are open
+        FdBudget fds = FdBudget.now();
+        ConnectionGuard guard = new ConnectionGuard(options.connections().fitted(fds), observation::isOwnProbe);
+        guard.register(metrics, observation.clients()::slowReadersCut);
         // our own hook stops things in order: agents hear the hub is stopping before the server goes
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
                 .shutdownHook(false);
@@ -111,7 +119,7 @@ public final class Main {
         HubTasks tasks = setup(builder, new HubSetup(engineMetrics.counting(), agents,
                 onBroker == null ? AgentDirectory.NONE
                         : name -> Optional.of(onBroker.agent(name, agents.find(name).isPresent())),
-                streams, observation.clients()),
+                streams, observation.clients(), guard),
                 observation::routing);
         Broker connection = broker;
         Runnable closeBehindServer = () -> {
@@ -147,7 +155,7 @@ public final class Main {
             closeBehindServer.run();
             System.out.println("mimoping hub stopped");
         }, "mimoping-shutdown"));
-        printStatus(System.out, options, server.port(), engine, agents, streams, heap);
+        printStatus(System.out, options, server.port(), engine, agents, streams, heap, guard.limits(), fds);
     }
 
     /**
@@ -172,11 +180,8 @@ public final class Main {
         // tasks write into their event log and have no client to check.
         TaskRunner runner = new TaskRunner(hub.engine(), directory, KEEP_ALIVE);
         TaskStore tasks = new TaskStore(new TaskRunner(hub.engine(), directory, null), hub.streams(), Clock.systemUTC());
-        // Streams are small lines written as they happen: with Nagle's algorithm (Helidon's default) a line
-        // waits for the client to acknowledge the previous one, which measured ~10 ms at p99 on loopback.
-        // (This sets the listener's whole socket options: Helidon's defaults, and no delay.)
-        server.connectionOptions(socket -> socket.tcpNoDelay(true));
         server.routing(routing -> {
+            routing.addFilter(hub.guard().filter()); // first: it tells the guard when each request was answered
             ErrorResponses.register(routing);
             SameOrigin.register(routing);
             routing.register(new PingTaskService(runner, hub.clients()));
@@ -186,6 +191,11 @@ public final class Main {
         });
         server.addRouting(TaskSocket.routing(AgentEndpoint.routing(hub.agents()), tasks, hub.clients()));
         HubService.register(server, runner, hub.agents(), controls, hub.clients());
+        // Streams are small lines written as they happen: with Nagle's algorithm (Helidon's default) a line
+        // waits for the client to acknowledge the previous one, which measured ~10 ms at p99 on loopback.
+        // (These are the listener's whole socket options: Helidon's defaults, and no delay.) The guard goes in
+        // after the gRPC service, whose HTTP/2 selector it marks connections through.
+        hub.guard().install(server, SocketOptions.builder().tcpNoDelay(true).build());
         return new HubTasks(tasks, runner);
     }
 
@@ -215,12 +225,28 @@ public final class Main {
                 + " or keep less per task with --retain-bytes)"));
     }
 
+    /** The connection limits in force, and the file descriptors they were sized from. */
+    private static void printConnections(PrintStream out, ConnectionLimits limits, FdBudget fds) {
+        out.println("  connections: at most " + limits.maxConnections() + " at once (file descriptor limit "
+                + fds.limit() + ", " + fds.open() + " open at start; --" + HubOptions.MAX_CONNECTIONS.name() + "), "
+                + (limits.maxPerClient() == 0 ? "no cap per client address" : limits.maxPerClient()
+                + " per client address (--" + HubOptions.MAX_PER_CLIENT.name() + ")")
+                + "; a request header within " + seconds(limits.headerTimeout()) + ", the next request within "
+                + seconds(limits.idleTimeout()) + ", a request body within " + seconds(limits.bodyTimeout()));
+    }
+
+    private static String seconds(Duration duration) {
+        long ms = duration.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
+    }
+
     private static String size(long bytes) {
         return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes >= 1 << 10 ? (bytes >> 10) + " KiB" : bytes + " bytes";
     }
 
     private static void printStatus(PrintStream out, HubOptions options, int port, IcmpEngine engine,
-                                    AgentRegistry agents, StreamLimits streams, long heap) {
+                                    AgentRegistry agents, StreamLimits streams, long heap, ConnectionLimits connections,
+                                    FdBudget fds) {
         String host = options.host();
         String brokerUrl = options.brokerUrl();
         String shown = host.contains(":") ? "[" + host + "]" : host;
@@ -243,6 +269,7 @@ public final class Main {
                 + " list");
         out.println("  dashboard: http://" + shown + ":" + port + "/   API: http://" + shown + ":" + port + "/openapi.yaml");
         printLimits(out, options.streams(), streams, heap);
+        printConnections(out, connections, fds);
         out.println("  try: curl -N -H 'Content-Type: application/json' -d '{\"targets\":[\"127.0.0.1\",\"::1\"],"
                 + "\"count\":5,\"interval\":200}' http://" + shown + ":" + port + "/ping-task");
     }

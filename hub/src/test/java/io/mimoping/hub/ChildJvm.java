@@ -50,7 +50,13 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code main} with {@code args} and {@code env} added to this JVM's environment. */
     public static ChildJvm start(Class<?> main, Map<String, String> env, List<String> args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return start(List.of(), main, env, args);
+    }
+
+    /** Starts {@code main} with {@code args} behind {@code prefix}, a command that runs it (such as {@code prlimit …}). */
+    public static ChildJvm start(List<String> prefix, Class<?> main, Map<String, String> env, List<String> args) {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
         if (Runtime.version().feature() >= 24) {
             // as the launcher does: the gRPC client's shaded Netty still uses sun.misc.Unsafe, and says so on stderr

@@ -133,7 +133,8 @@ class HostileClientsTest {
                 assertEquals(Status.Code.RESOURCE_EXHAUSTED, tooLarge.getCode(), tooLarge.toString());
                 assertEquals("a message of " + oversize.getSerializedSize() + " bytes is over this server's limit of"
                         + " 2097152 bytes", tooLarge.getDescription());
-                assertTrue(millis < 1_000, "answered in " + millis + " ms");
+                // no status at all was the fault: the client waited until its own deadline
+                assertTrue(millis < 3_000, "answered in " + millis + " ms");
 
                 // field 2, targets (strings): one byte that is no UTF-8
                 Status notUtf8 = rawRunTask(channel, new byte[] {0x12, 0x01, (byte) 0xFF});

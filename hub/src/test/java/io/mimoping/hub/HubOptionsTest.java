@@ -2,6 +2,8 @@ package io.mimoping.hub;
 
 import io.mimoping.agent.config.LogFormat;
 import io.mimoping.agent.config.Settings;
+import io.mimoping.hub.guard.ConnectionLimits;
+import io.mimoping.hub.guard.FdBudget;
 import io.mimoping.hub.stream.StreamLimits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,5 +137,30 @@ class HubOptionsTest {
         assertTrue(e.getMessage().contains("--retain-events must be 1.."), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> HubOptions.parse(new String[] {"--retain-bytes", "lots"}, NO_ENV));
         assertTrue(e.getMessage().contains("--retain-bytes must be a whole number"), e.getMessage());
+    }
+
+    @Test
+    void connectionCapsAreSizedFromTheFileDescriptorsUnlessGivenAndTimeoutsAreConfigurable() {
+        ConnectionLimits auto = HubOptions.parse(new String[0], NO_ENV).connections();
+        assertEquals(ConnectionLimits.DEFAULTS, auto);
+        ConnectionLimits fitted = auto.fitted(new FdBudget(65_536, 200));
+        assertEquals((65_536 - 200 - FdBudget.RESERVE) * 3 / 4, fitted.maxConnections());
+        assertEquals(fitted.maxConnections() / 4, fitted.maxPerClient());
+
+        ConnectionLimits given = HubOptions.parse(new String[] {"--max-connections", "500", "--max-connections-per-client",
+                "0", "--header-timeout", "2000", "--idle-timeout", "5000"}, Map.of("MIMOPING_BODY_TIMEOUT", "7000"))
+                .connections();
+        assertEquals(new ConnectionLimits(500, 0, Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(7)),
+                given.fitted(new FdBudget(1024, 100)), "given caps are kept, 0: no per-client cap");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[] {"--max-connections", "lots"}, NO_ENV));
+        assertTrue(e.getMessage().contains("--max-connections must be auto or a whole number"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[] {"--max-connections", "0"}, NO_ENV));
+        assertTrue(e.getMessage().contains("--max-connections must be auto or 1..10000000"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HubOptions.parse(new String[] {"--header-timeout", "5"}, NO_ENV));
+        assertTrue(e.getMessage().contains("--header-timeout must be 100..3600000 ms"), e.getMessage());
     }
 }

@@ -18,12 +18,15 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -37,6 +40,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.SequencedMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -152,6 +157,12 @@ public final class ListenerProbes implements AutoCloseable {
     private InetSocketAddress target;
     /** {@link #target} for a person; read by the threads asking for {@link #checks()}. */
     private volatile String address = "?";
+    /**
+     * The client-side addresses of this prober's connections while its probe runs: its listener's guard admits
+     * them beyond its connection caps ({@link #isOwn}), so that a flood that fills the caps is not taken for a dead
+     * listener.
+     */
+    private final Set<SocketAddress> own = ConcurrentHashMap.newKeySet();
     /** The gRPC probes' one I/O thread, owned here: a channel per probe, closed after use, shares it. */
     private NioEventLoopGroup grpcLoop;
 
@@ -209,6 +220,11 @@ public final class ListenerProbes implements AutoCloseable {
         }
     }
 
+    /** Whether a connection from {@code clientSide} is one of this prober's, open now. */
+    public boolean isOwn(SocketAddress clientSide) {
+        return own.contains(clientSide);
+    }
+
     /**
      * One check per probe, named as the probe: UP until it has failed {@value #FAILURES} times in a row; the
      * detail says what it does, where, and its last result (with how long it took).
@@ -262,6 +278,8 @@ public final class ListenerProbes implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             reason = reason(e);
+        } finally {
+            own.clear(); // one probe at a time: every address in it was this probe's
         }
         long nanos = System.nanoTime() - start;
         if (closed) {
@@ -346,7 +364,7 @@ public final class ListenerProbes implements AutoCloseable {
      */
     private void grpc(Probe.Grpc probe) {
         ManagedChannel channel = NettyChannelBuilder.forAddress(target).usePlaintext()
-                .eventLoopGroup(grpcLoop).channelType(NioSocketChannel.class).directExecutor().build();
+                .eventLoopGroup(grpcLoop).channelFactory(this::ownGrpcSocket).directExecutor().build();
         try {
             probe.call().accept(ClientInterceptors.intercept(channel, new ClientInterceptor() {
                 @Override
@@ -364,10 +382,29 @@ public final class ListenerProbes implements AutoCloseable {
         }
     }
 
+    /** A socket for a gRPC probe's channel, bound first so that its address is known as this prober's own. */
+    private NioSocketChannel ownGrpcSocket() {
+        try {
+            SocketChannel socket = SocketChannel.open();
+            try {
+                socket.bind(new InetSocketAddress(target.getAddress(), 0));
+                own.add(socket.getLocalAddress());
+                return new NioSocketChannel(socket);
+            } catch (IOException | RuntimeException e) {
+                socket.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open a socket for the gRPC probe", e);
+        }
+    }
+
     private Connection connect() throws IOException {
         Socket socket = new Socket();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         try {
+            socket.bind(new InetSocketAddress(target.getAddress(), 0));
+            own.add(socket.getLocalSocketAddress());
             socket.connect(target, TIMEOUT_MS);
             return new Connection(socket, deadline);
         } catch (IOException e) {

@@ -146,7 +146,8 @@ class GrpcGuardTest {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
         assertEquals("a message of 2200000 bytes is over this server's limit of 2097152 bytes", status.getDescription());
-        assertTrue(millis < 1_000, "answered in " + millis + " ms");
+        // no status at all was the fault: the client waited until its own deadline
+        assertTrue(millis < 3_000, "answered in " + millis + " ms");
         assertServing();
         List<String> lines = guardLines();
         assertEquals(1, lines.size(), lines.toString());
@@ -230,7 +231,8 @@ class GrpcGuardTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode(), status.toString());
         assertEquals("not a valid grpc.reflection.v1.ServerReflectionRequest: Protocol message contained an invalid"
                 + " tag (zero).", status.getDescription());
-        assertTrue(millis < 1_000, "answered in " + millis + " ms");
+        // no status at all was the fault: the client waited until its own deadline
+        assertTrue(millis < 3_000, "answered in " + millis + " ms");
         assertServing();
         assertEquals(1, guardLines().size(), guardLines().toString());
     }

@@ -243,6 +243,7 @@ public final class TaskSocket implements WsListener {
     /** Ends the connection of a client that has taken no frame for the client timeout (never blocks). */
     private void cutOff() {
         closed = true;
+        clients.cutOff();
         endStream();
         pump.interrupt();
         if (session instanceof ServerConnection connection) {

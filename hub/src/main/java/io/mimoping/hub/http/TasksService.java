@@ -185,7 +185,10 @@ public final class TasksService implements HttpService {
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
         res.header(HeaderNames.create("X-Accel-Buffering"), "no");
         Thread writer = Thread.currentThread();
-        StallWatch stalls = new StallWatch(store, "an SSE client of task " + task.id(), writer::interrupt);
+        StallWatch stalls = new StallWatch(store, "an SSE client of task " + task.id(), () -> {
+            clients.cutOff();
+            writer.interrupt();
+        });
         try (ClientStreams.Stream stream = clients.open(ClientStreams.Transport.SSE);
              OutputStream out = new BufferedOutputStream(res.outputStream(), 64 * 1024)) {
             while (true) {

@@ -59,6 +59,7 @@ public final class ClientStreams {
 
     private final Map<Transport, AtomicInteger> open = new EnumMap<>(Transport.class);
     private final Map<Transport, LongAdder> opened = new EnumMap<>(Transport.class);
+    private final LongAdder cut = new LongAdder();
 
     public ClientStreams() {
         for (Transport transport : Transport.values()) {
@@ -80,6 +81,16 @@ public final class ClientStreams {
         open.get(transport).incrementAndGet();
         opened.get(transport).increment();
         return new Stream(transport);
+    }
+
+    /** A client that took nothing for too long was cut off (its connection closed). */
+    public void cutOff() {
+        cut.increment();
+    }
+
+    /** Clients cut off since start, as {@code mimoping_connections_closed_total{reason="slow_reader"}} counts them. */
+    public double slowReadersCut() {
+        return cut.sum();
     }
 
     /** Streams open now, over every transport. */

@@ -15,6 +15,7 @@ import io.mimoping.hub.ws.AgentRegistry;
 import io.mimoping.proto.v1.HubGrpc;
 import io.mimoping.proto.v1.ListAgentsRequest;
 
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -57,6 +58,11 @@ public final class HubObservation implements AutoCloseable {
                 new ListenerProbes.Probe.Grpc("grpc", HubGrpc.getListAgentsMethod().getFullMethodName(),
                         channel -> HubGrpc.newBlockingStub(channel).listAgents(ListAgentsRequest.getDefaultInstance()))),
                 metrics);
+    }
+
+    /** Whether a connection from {@code clientSide} is one of the listener's probes, open now. */
+    public boolean isOwnProbe(SocketAddress clientSide) {
+        return probes.isOwn(clientSide);
     }
 
     /** The hub serves on {@code host:port} now: its listener's probes start. */

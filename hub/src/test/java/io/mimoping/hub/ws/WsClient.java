@@ -55,7 +55,7 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** Sends a heartbeat every {@code period} from now on, as a live agent does. */
-    void heartbeatEvery(Duration period) {
+    public void heartbeatEvery(Duration period) {
         heartbeats = Thread.ofVirtual().start(() -> {
             try {
                 while (!closed.isDone()) {
@@ -103,7 +103,7 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
         ws.abort();
     }
 
-    boolean isClosed() {
+    public boolean isClosed() {
         return closed.isDone();
     }
 
