@@ -4,6 +4,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
+import io.mimoping.agent.bench.Cpu;
 import io.mimoping.agent.bench.Percentiles;
 import io.mimoping.proto.v1.HubGrpc;
 import io.mimoping.proto.v1.RunTaskRequest;
@@ -23,7 +24,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,6 +55,7 @@ public final class AbuseBench {
               --streams N             concurrent /ping-task stream clients (default 2000)
               --canary-interval MS    the canary's probe interval (default 20)
               --rabbitmq-broker-url URL   for the agent-kill attack (default amqp://guest:guest@127.0.0.1:5672/)
+              --hub-jvm-options OPTS  JVM options of the hub, space-separated (e.g. -XX:StartFlightRecording=filename=hub.jfr)
             """;
 
     private static final long GAP_GOAL_MS = 200;
@@ -64,6 +65,7 @@ public final class AbuseBench {
     private static final Duration ATTACK_DEADLINE = Duration.ofSeconds(90);
 
     private final Options options;
+    private final Cpu clientCpu = new Cpu();
     private final JavaProcess hub;
     private final int port;
 
@@ -75,7 +77,7 @@ public final class AbuseBench {
 
     /** The flags, with their defaults. */
     record Options(List<String> attacks, int nofile, int fdConnections, int idleConnections, Duration hold,
-                   int grpcBytes, int hangups, int streams, int canaryIntervalMs, String broker) {
+                   int grpcBytes, int hangups, int streams, int canaryIntervalMs, String broker, List<String> hubJvm) {
 
         static final List<String> ALL = List.of("fd", "idle", "slowloris", "grpc", "hangups", "streams", "agent-kill");
 
@@ -90,6 +92,7 @@ public final class AbuseBench {
             int streams = 2000;
             int canary = 20;
             String broker = "amqp://guest:guest@127.0.0.1:5672/";
+            List<String> hubJvm = List.of();
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : "";
                 switch (args[i]) {
@@ -103,6 +106,7 @@ public final class AbuseBench {
                     case "--streams" -> streams = Integer.parseInt(value);
                     case "--canary-interval" -> canary = Integer.parseInt(value);
                     case "--rabbitmq-broker-url" -> broker = value;
+                    case "--hub-jvm-options" -> hubJvm = List.of(value.trim().split("\\s+"));
                     default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
                 }
                 i++;
@@ -116,22 +120,22 @@ public final class AbuseBench {
                 throw new IllegalArgumentException("--nofile 0 needs --fd-connections (e.g. 19900 under a limit of 20000)");
             }
             return new Options(attacks, nofile, fdConnections == null ? nofile + 100 : fdConnections, idle,
-                    Duration.ofSeconds(hold), grpcBytes, hangups, streams, canary, broker);
+                    Duration.ofSeconds(hold), grpcBytes, hangups, streams, canary, broker, hubJvm);
         }
     }
 
     /** What one attack left behind. */
-    record Outcome(String attack, long gapMs, Optional<Duration> served, boolean listener, long rssKiB, int fds,
-                   String detail) {
+    record Outcome(String attack, long gapMs, Optional<Duration> served, boolean listener, double cpuSeconds, long rssKiB,
+                   int fds, String detail) {
 
         boolean ok() {
             return gapMs < GAP_GOAL_MS && served.isPresent() && listener;
         }
 
         String line() {
-            return String.format(Locale.ROOT, "%-11s %8d %-4s %10s %-8s %8.0f %6d  %s%n", attack, gapMs,
+            return String.format(Locale.ROOT, "%-11s %8d %-4s %10s %-8s %7.2f %8.0f %6d  %s%n", attack, gapMs,
                     gapMs < GAP_GOAL_MS ? "ok" : "FAIL", served.map(d -> d.toMillis() + " ms").orElse("FAIL"),
-                    listener ? "alive" : "DEAD", rssKiB / 1024.0, fds, detail);
+                    listener ? "alive" : "DEAD", cpuSeconds, rssKiB / 1024.0, fds, detail);
         }
     }
 
@@ -154,14 +158,14 @@ public final class AbuseBench {
     static List<Outcome> run(Options options, PrintStream out) throws Exception {
         List<String> wrapper = options.nofile() > 0
                 ? List.of("prlimit", "--nofile=" + options.nofile() + ":" + options.nofile(), "--") : List.of();
-        try (JavaProcess hub = JavaProcess.hub(wrapper, List.of("--rabbitmq-broker-url", options.broker()))) {
+        try (JavaProcess hub = JavaProcess.hub(wrapper, options.hubJvm(), List.of("--rabbitmq-broker-url", options.broker()))) {
             AbuseBench bench = new AbuseBench(options, hub);
             out.printf("abuse: hub pid %d (fd limit %s, log %s), canary: /ping-task to 127.0.0.1 every %d ms%n",
                     hub.pid(), options.nofile() > 0 ? options.nofile() : "inherited", hub.log(), options.canaryIntervalMs());
             out.printf("goals: canary gap < %d ms, a fresh request served within %d ms after the attack, listener alive%n",
                     GAP_GOAL_MS, SERVED_GOAL.toMillis());
-            out.printf("%-11s %8s %-4s %10s %-8s %8s %6s  %s%n", "attack", "gap ms", "", "served in", "listener",
-                    "RSS MiB", "fds", "what the attack saw");
+            out.printf("%-11s %8s %-4s %10s %-8s %7s %8s %6s  %s%n", "attack", "gap ms", "", "served in", "listener",
+                    "CPU s", "RSS MiB", "fds", "what the attack saw");
             List<Outcome> outcomes = new ArrayList<>();
             try (Canary canary = new Canary(bench.port, "127.0.0.1", options.canaryIntervalMs())) {
                 bench.awaitCanary(canary);
@@ -189,6 +193,7 @@ public final class AbuseBench {
 
     private Outcome attack(String name, Canary canary) throws Exception {
         int logFrom = hub.logLines(0).size();
+        Duration cpuFrom = hub.cpu();
         long started = System.nanoTime();
         String detail;
         try {
@@ -220,8 +225,8 @@ public final class AbuseBench {
         }
         String logged = String.format(Locale.ROOT, "; hub log: %d lines, %d WARNING/SEVERE, %d stack traces", log.size(),
                 warnings, traces);
-        return new Outcome(name, TimeUnit.NANOSECONDS.toMillis(gap), served, listener, hub.rssKiB(), hub.fds(),
-                detail + logged);
+        return new Outcome(name, TimeUnit.NANOSECONDS.toMillis(gap), served, listener,
+                hub.cpu().minus(cpuFrom).toNanos() / 1e9, hub.rssKiB(), hub.fds(), detail + logged);
     }
 
     /**
@@ -391,62 +396,24 @@ public final class AbuseBench {
     }
 
     /**
-     * {@code n} clients each POST a /ping-task stream at once (3 probes to 127.0.0.1, 1 s apart, so they all
-     * stream together): how soon each got its response head and its first reply.
+     * {@code n} clients each POST a /ping-task stream at once (3 probes to 127.0.0.1, 1 s apart, so that they all
+     * stream together): how soon each got its response head and its first probe outcome, and the CPU this process
+     * spent as their client.
      */
-    private String streams() throws InterruptedException {
-        int n = options.streams();
-        long[] head = new long[n];
-        long[] reply = new long[n];
-        Arrays.fill(head, -1);
-        Arrays.fill(reply, -1);
-        AtomicInteger failed = new AtomicInteger();
-        AtomicInteger completed = new AtomicInteger();
-        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
-        CountDownLatch go = new CountDownLatch(1);
-        String body = "{\"targets\":[\"127.0.0.1\"],\"count\":3,\"interval\":1000,\"timeout\":2000}";
-        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> clients = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int client = i;
-                clients.add(threads.submit(() -> {
-                    go.await();
-                    long start = System.nanoTime();
-                    try (StreamingPost post = new StreamingPost(port, "/ping-task", body)) {
-                        head[client] = System.nanoTime() - start;
-                        for (String line = post.readLine(); line != null; line = post.readLine()) {
-                            if (reply[client] < 0 && line.startsWith("{\"type\":\"pkt_")) {
-                                reply[client] = System.nanoTime() - start;
-                            }
-                        }
-                        completed.incrementAndGet();
-                    } catch (IOException e) {
-                        failed.incrementAndGet();
-                        if (errors.size() < 3) {
-                            errors.add(e.getMessage());
-                        }
-                    }
-                    return null;
-                }));
-            }
-            go.countDown();
-            long deadline = System.nanoTime() + ATTACK_DEADLINE.toNanos();
-            for (Future<?> client : clients) {
-                try {
-                    client.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException | ExecutionException e) {
-                    client.cancel(true);
-                }
-            }
-        }
-        long[] heads = Arrays.stream(head).filter(t -> t >= 0).sorted().toArray();
-        long[] replies = Arrays.stream(reply).filter(t -> t >= 0).sorted().toArray();
+    private String streams() throws IOException {
+        long cpuFrom = clientCpu.process();
+        StreamFlood.Result result = StreamFlood.run(port, "{\"targets\":[\"127.0.0.1\"],\"count\":3,\"interval\":1000,"
+                + "\"timeout\":2000}", options.streams(), System.nanoTime() + ATTACK_DEADLINE.toNanos());
+        double clientSeconds = (clientCpu.process() - cpuFrom) / 1e9;
+        long[] heads = Arrays.stream(result.head()).filter(t -> t >= 0).sorted().toArray();
+        long[] outcomes = Arrays.stream(result.firstOutcome()).filter(t -> t >= 0).sorted().toArray();
         return String.format(Locale.ROOT, "%d clients: %d streamed to the end, %d failed%s; response head p50 %d ms"
-                        + " p99 %d ms; first reply p50 %d ms p99 %d ms max %d ms", n, completed.get(), failed.get(),
-                errors.isEmpty() ? "" : " (" + String.join("; ", errors) + ")",
+                        + " p99 %d ms; first reply p50 %d ms p99 %d ms max %d ms; client CPU %.2f s",
+                options.streams(), result.completed(), result.failed(),
+                result.firstFailure() == null ? "" : " (" + result.firstFailure() + ")",
                 millis(Percentiles.of(heads, 50)), millis(Percentiles.of(heads, 99)),
-                millis(Percentiles.of(replies, 50)), millis(Percentiles.of(replies, 99)),
-                replies.length == 0 ? 0 : millis(replies[replies.length - 1]));
+                millis(Percentiles.of(outcomes, 50)), millis(Percentiles.of(outcomes, 99)),
+                outcomes.length == 0 ? 0 : millis(outcomes[outcomes.length - 1]), clientSeconds);
     }
 
     private static long millis(long nanos) {
@@ -459,7 +426,7 @@ public final class AbuseBench {
      */
     private String agentKill() throws Exception {
         String name = "abuse-" + Long.toHexString(System.nanoTime());
-        try (JavaProcess agent = JavaProcess.start(name, List.of(), "io.mimoping.agent.process.AgentMain",
+        try (JavaProcess agent = JavaProcess.start(name, List.of(), List.of(), "io.mimoping.agent.process.AgentMain",
                 List.of("--node-name", name, "--addr", "127.0.0.1:" + port, "--rabbitmq-broker-url", options.broker(),
                         "--control-addr", "127.0.0.1:0"));
              HttpClient http = HttpClient.newHttpClient()) {

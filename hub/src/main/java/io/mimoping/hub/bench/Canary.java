@@ -23,7 +23,8 @@ final class Canary implements AutoCloseable {
     Canary(int port, String target, int intervalMs) {
         this.port = port;
         this.body = "{\"targets\":[\"" + target + "\"],\"interval\":" + intervalMs + ",\"count\":100000,\"timeout\":1000}";
-        this.reader = Thread.ofVirtual().name("canary").start(this::read);
+        // a platform thread: the attacks' virtual threads in this process must not delay it
+        this.reader = Thread.ofPlatform().daemon().name("canary").start(this::read);
     }
 
     private void read() {

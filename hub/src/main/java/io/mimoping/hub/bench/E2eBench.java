@@ -85,7 +85,7 @@ public final class E2eBench {
                     String name = hubId + "-agent-" + a;
                     String[] agentArgs = {"--node-name", name, "--addr", "127.0.0.1:" + server.port(),
                         "--rabbitmq-broker-url", broker, "--control-addr", "127.0.0.1:0"};
-                    running.add(agentJvms ? JavaProcess.start(name, List.of(), AgentMain.class.getName(), List.of(agentArgs))
+                    running.add(agentJvms ? JavaProcess.start(name, List.of(), List.of(), AgentMain.class.getName(), List.of(agentArgs))
                             : AgentMain.start(agentArgs));
                     from.add(name);
                     names.add(name);

@@ -39,7 +39,7 @@ public final class FanoutBench {
                 }
             }
         }
-        try (JavaProcess hub = JavaProcess.hub(List.of(),
+        try (JavaProcess hub = JavaProcess.hub(List.of(), List.of(),
                 List.of("--retain-events", "10000000", "--retain-bytes", String.valueOf(1L << 30)));
              HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
             TaskStreams streams = new TaskStreams(http, hub.port(Duration.ZERO));

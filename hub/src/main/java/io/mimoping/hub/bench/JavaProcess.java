@@ -36,15 +36,17 @@ final class JavaProcess implements AutoCloseable {
 
     /**
      * Starts {@code mainClass} with {@code args}, under {@code wrapper} (such as {@code prlimit --nofile=N:N}) when
-     * it is not empty.
+     * it is not empty, with the JVM options {@code jvm} (such as {@code -XX:StartFlightRecording=...}).
      */
-    static JavaProcess start(String name, List<String> wrapper, String mainClass, List<String> args) throws IOException {
+    static JavaProcess start(String name, List<String> wrapper, List<String> jvm, String mainClass, List<String> args)
+            throws IOException {
         List<String> command = new ArrayList<>(wrapper);
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
         if (Runtime.version().feature() >= 24) {
             command.add("--sun-misc-unsafe-memory-access=allow"); // the gRPC client's shaded Netty, as the launcher says
         }
+        command.addAll(jvm);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
         Path log = Files.createTempFile("mimoping-bench-" + name + "-", ".log");
@@ -54,10 +56,11 @@ final class JavaProcess implements AutoCloseable {
     }
 
     /** Starts a hub ({@code io.mimoping.hub.Main}) on a free loopback port; waits until it listens. */
-    static JavaProcess hub(List<String> wrapper, List<String> args) throws IOException, InterruptedException {
+    static JavaProcess hub(List<String> wrapper, List<String> jvm, List<String> args)
+            throws IOException, InterruptedException {
         List<String> all = new ArrayList<>(List.of("--addr", "127.0.0.1:0"));
         all.addAll(args);
-        JavaProcess hub = start("hub", wrapper, "io.mimoping.hub.Main", all);
+        JavaProcess hub = start("hub", wrapper, jvm, "io.mimoping.hub.Main", all);
         try {
             hub.port(Duration.ofSeconds(60));
         } catch (IOException | RuntimeException e) {
