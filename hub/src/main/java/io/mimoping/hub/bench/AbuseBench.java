@@ -125,17 +125,17 @@ public final class AbuseBench {
     }
 
     /** What one attack left behind. */
-    record Outcome(String attack, long gapMs, Optional<Duration> served, boolean listener, double cpuSeconds, long rssKiB,
-                   int fds, String detail) {
+    record Outcome(String attack, long gapMs, Optional<Duration> served, boolean listener, double cpuSeconds,
+                   double gcSeconds, long rssKiB, int fds, String detail) {
 
         boolean ok() {
             return gapMs < GAP_GOAL_MS && served.isPresent() && listener;
         }
 
         String line() {
-            return String.format(Locale.ROOT, "%-11s %8d %-4s %10s %-8s %7.2f %8.0f %6d  %s%n", attack, gapMs,
+            return String.format(Locale.ROOT, "%-11s %8d %-4s %10s %-8s %7.2f %7.2f %8.0f %6d  %s%n", attack, gapMs,
                     gapMs < GAP_GOAL_MS ? "ok" : "FAIL", served.map(d -> d.toMillis() + " ms").orElse("FAIL"),
-                    listener ? "alive" : "DEAD", cpuSeconds, rssKiB / 1024.0, fds, detail);
+                    listener ? "alive" : "DEAD", cpuSeconds, gcSeconds, rssKiB / 1024.0, fds, detail);
         }
     }
 
@@ -164,8 +164,8 @@ public final class AbuseBench {
                     hub.pid(), options.nofile() > 0 ? options.nofile() : "inherited", hub.log(), options.canaryIntervalMs());
             out.printf("goals: canary gap < %d ms, a fresh request served within %d ms after the attack, listener alive%n",
                     GAP_GOAL_MS, SERVED_GOAL.toMillis());
-            out.printf("%-11s %8s %-4s %10s %-8s %7s %8s %6s  %s%n", "attack", "gap ms", "", "served in", "listener",
-                    "CPU s", "RSS MiB", "fds", "what the attack saw");
+            out.printf("%-11s %8s %-4s %10s %-8s %7s %7s %8s %6s  %s%n", "attack", "gap ms", "", "served in", "listener",
+                    "CPU s", "GC s", "RSS MiB", "fds", "what the attack saw");
             List<Outcome> outcomes = new ArrayList<>();
             try (Canary canary = new Canary(bench.port, "127.0.0.1", options.canaryIntervalMs())) {
                 bench.awaitCanary(canary);
@@ -194,6 +194,7 @@ public final class AbuseBench {
     private Outcome attack(String name, Canary canary) throws Exception {
         int logFrom = hub.logLines(0).size();
         Duration cpuFrom = hub.cpu();
+        double gcFrom = hub.gcSeconds();
         long started = System.nanoTime();
         String detail;
         try {
@@ -226,7 +227,8 @@ public final class AbuseBench {
         String logged = String.format(Locale.ROOT, "; hub log: %d lines, %d WARNING/SEVERE, %d stack traces", log.size(),
                 warnings, traces);
         return new Outcome(name, TimeUnit.NANOSECONDS.toMillis(gap), served, listener,
-                hub.cpu().minus(cpuFrom).toNanos() / 1e9, hub.rssKiB(), hub.fds(), detail + logged);
+                hub.cpu().minus(cpuFrom).toNanos() / 1e9, hub.gcSeconds() - gcFrom, hub.rssKiB(), hub.fds(),
+                detail + logged);
     }
 
     /**

@@ -136,6 +136,21 @@ final class JavaProcess implements AutoCloseable {
         return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
+    /** Seconds it spent in garbage collection pauses so far ({@code jstat -gc}: GCT); -1 if jstat could not tell. */
+    double gcSeconds() throws IOException, InterruptedException {
+        Path jstat = Path.of(System.getProperty("java.home"), "bin", "jstat");
+        Process p = new ProcessBuilder(jstat.toString(), "-gc", String.valueOf(pid())).redirectErrorStream(true).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        p.waitFor();
+        if (lines.size() < 2) {
+            return -1;
+        }
+        List<String> names = List.of(lines.get(0).trim().split("\\s+"));
+        String[] values = lines.get(1).trim().split("\\s+");
+        int at = names.indexOf("GCT");
+        return at < 0 || at >= values.length ? -1 : Double.parseDouble(values[at]);
+    }
+
     /** Its live heap in MiB: {@code jcmd PID GC.run}, then the heap in use from {@code GC.heap_info}. */
     double heapMiB() throws IOException, InterruptedException {
         jcmd("GC.run");
