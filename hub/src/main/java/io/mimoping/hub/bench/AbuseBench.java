@@ -27,7 +27,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -41,7 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * still serves at all (10 s), its RSS and open fds afterwards, and what the attack itself saw. A failing item
  * prints as failing; every step has a deadline, so the benchmark never hangs.
  */
-public final class AbuseBench {
+public final class AbuseBench implements AutoCloseable {
 
     static final String USAGE = """
             usage: mimoping bench abuse [OPTIONS]
@@ -68,11 +67,13 @@ public final class AbuseBench {
     private final Cpu clientCpu = new Cpu();
     private final JavaProcess hub;
     private final int port;
+    private final Canary canary;
 
     private AbuseBench(Options options, JavaProcess hub) throws IOException, InterruptedException {
         this.options = options;
         this.hub = hub;
         this.port = hub.port(Duration.ZERO);
+        this.canary = new Canary(port, "127.0.0.1", options.canaryIntervalMs());
     }
 
     /** The flags, with their defaults. */
@@ -154,34 +155,63 @@ public final class AbuseBench {
         System.exit(outcomes.stream().allMatch(Outcome::ok) ? 0 : 1);
     }
 
-    /** Starts the hub, runs the attacks of {@code options} and prints the table to {@code out}; what each left. */
+    /**
+     * Runs the attacks of {@code options}, each against the hub of the one before unless its listener died (then
+     * against a new hub), and prints the table to {@code out}; what each left.
+     */
     static List<Outcome> run(Options options, PrintStream out) throws Exception {
-        List<String> wrapper = options.nofile() > 0
-                ? List.of("prlimit", "--nofile=" + options.nofile() + ":" + options.nofile(), "--") : List.of();
-        try (JavaProcess hub = JavaProcess.hub(wrapper, options.hubJvm(), List.of("--rabbitmq-broker-url", options.broker()))) {
-            AbuseBench bench = new AbuseBench(options, hub);
-            out.printf("abuse: hub pid %d (fd limit %s, log %s), canary: /ping-task to 127.0.0.1 every %d ms%n",
-                    hub.pid(), options.nofile() > 0 ? options.nofile() : "inherited", hub.log(), options.canaryIntervalMs());
-            out.printf("goals: canary gap < %d ms, a fresh request served within %d ms after the attack, listener alive%n",
-                    GAP_GOAL_MS, SERVED_GOAL.toMillis());
+        out.printf("goals: canary gap < %d ms, a fresh request served within %d ms after the attack, listener alive%n",
+                GAP_GOAL_MS, SERVED_GOAL.toMillis());
+        List<Outcome> outcomes = new ArrayList<>();
+        AbuseBench bench = start(options, out);
+        try {
             out.printf("%-11s %8s %-4s %10s %-8s %7s %7s %8s %6s  %s%n", "attack", "gap ms", "", "served in", "listener",
                     "CPU s", "GC s", "RSS MiB", "fds", "what the attack saw");
-            List<Outcome> outcomes = new ArrayList<>();
-            try (Canary canary = new Canary(bench.port, "127.0.0.1", options.canaryIntervalMs())) {
-                bench.awaitCanary(canary);
-                for (String attack : options.attacks()) {
-                    Outcome outcome = bench.attack(attack, canary);
-                    out.print(outcome.line());
-                    out.flush();
-                    outcomes.add(outcome);
+            for (int i = 0; i < options.attacks().size(); i++) {
+                Outcome outcome = bench.attack(options.attacks().get(i));
+                out.print(outcome.line());
+                out.flush();
+                outcomes.add(outcome);
+                if (!outcome.listener() && i + 1 < options.attacks().size()) {
+                    bench.close();
+                    bench = start(options, out); // the next attacks say something only against a hub that serves
                 }
-                out.printf("canary: %d events, stream started again %d times%n", canary.events(), canary.restarts());
             }
-            return outcomes;
+            out.printf("canary: %d events, stream started again %d times%n", bench.canary.events(),
+                    bench.canary.restarts());
+        } finally {
+            bench.close();
+        }
+        return outcomes;
+    }
+
+    /** Starts a hub and its canary, and waits until the canary flows. */
+    private static AbuseBench start(Options options, PrintStream out) throws Exception {
+        List<String> wrapper = options.nofile() > 0
+                ? List.of("prlimit", "--nofile=" + options.nofile() + ":" + options.nofile(), "--") : List.of();
+        JavaProcess hub = JavaProcess.hub(wrapper, options.hubJvm(), List.of("--rabbitmq-broker-url", options.broker()));
+        AbuseBench bench = new AbuseBench(options, hub);
+        out.printf("abuse: hub pid %d (fd limit %s, log %s), canary: /ping-task to 127.0.0.1 every %d ms%n",
+                hub.pid(), options.nofile() > 0 ? options.nofile() : "inherited", hub.log(), options.canaryIntervalMs());
+        try {
+            bench.awaitCanary();
+        } catch (IllegalStateException e) {
+            bench.close();
+            throw e;
+        }
+        return bench;
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        try {
+            canary.close();
+        } finally {
+            hub.close();
         }
     }
 
-    private void awaitCanary(Canary canary) throws InterruptedException {
+    private void awaitCanary() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (canary.events() < 10 && System.nanoTime() - deadline < 0) {
             Thread.sleep(20);
@@ -191,7 +221,7 @@ public final class AbuseBench {
         }
     }
 
-    private Outcome attack(String name, Canary canary) throws Exception {
+    private Outcome attack(String name) throws Exception {
         int logFrom = hub.logLines(0).size();
         Duration cpuFrom = hub.cpu();
         double gcFrom = hub.gcSeconds();

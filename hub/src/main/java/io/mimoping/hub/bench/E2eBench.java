@@ -128,10 +128,10 @@ public final class E2eBench {
             System.out.printf("%s: results/s %.0f   outcomes %d of %d (lost %d)%n", label, outcomes / seconds, outcomes,
                     expected, expected - outcomes);
             System.out.printf("%s: latency reply->client  p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms"
-                            + "  (%d replies)%n", label, Percentiles.of(latency, 50) / 1e6, Percentiles.of(latency, 99) / 1e6,
-                    Percentiles.of(latency, 99.9) / 1e6, latency.length == 0 ? 0 : latency[latency.length - 1] / 1e6, latency.length);
+                            + "  (%d replies)%n", label, Percentiles.of(latency, 50) / 1e6,
+                    Percentiles.of(latency, 99) / 1e6, Percentiles.of(latency, 99.9) / 1e6,
+                    latency.length == 0 ? 0 : latency[latency.length - 1] / 1e6, latency.length);
         }
-
     }
 
     /** Posts the task and reads its stream to the end, timing each reply line as it arrives. */
