@@ -51,6 +51,7 @@ public final class SoakBench {
 
     private static final Pattern COUNT = Pattern.compile("\"(sent|received|timeouts|errors)\":(\\d+)");
     private static final Pattern CODE = Pattern.compile("\"code\":\"([a-z_]+)\"");
+    private static final Pattern MESSAGE = Pattern.compile("\"message\":\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     private SoakBench() {
     }
@@ -124,8 +125,8 @@ public final class SoakBench {
     }
 
     /** What the soak found: per process growth, and the task's probes expected and accounted for. */
-    record Report(List<Growth> growth, long expected, long outcomes, Map<String, Long> errors, String end,
-                  Map<String, Long> clientsJoined, long clientFailures) {
+    record Report(List<Growth> growth, long expected, long outcomes, Map<String, Long> errors,
+                  Map<String, String> firstErrors, String end, Map<String, Long> clientsJoined, long clientFailures) {
 
         long lost() {
             return expected - outcomes;
@@ -172,7 +173,7 @@ public final class SoakBench {
                 from.add(name);
             }
             TaskStreams streams = new TaskStreams(http, port);
-            awaitAgents(streams, from, processes);
+            awaitAgents(streams, port, from, processes);
             from.add("hub");
             String id = streams.start("{\"from\":" + json(from) + ",\"targets\":" + json(targets(options.targets()))
                     + ",\"interval\":1000,\"timeout\":2000,\"count\":" + seconds + "}");
@@ -207,7 +208,7 @@ public final class SoakBench {
                         (int) warm[p][1], (int) last[p][1]));
             }
             Report report = new Report(growth, expected, accounting.outcomes.sum(), new TreeMap<>(accounting.errors),
-                    accounting.end, new TreeMap<>(churn.joined), churn.failures.sum());
+                    new TreeMap<>(accounting.firstMessages), accounting.end, new TreeMap<>(churn.joined), churn.failures.sum());
             print(report, out);
             reader.interrupt();
             return report;
@@ -228,17 +229,22 @@ public final class SoakBench {
         }
         out.printf(Locale.ROOT, "results: expected %d, received %d (pkt_recv + pkt_timeout), lost %d  %s%n",
                 report.expected(), report.outcomes(), report.lost(), report.lost() == 0 ? "ok" : "FAIL");
-        out.println("errors in the stream: " + (report.errors().isEmpty() ? "none" : report.errors()));
+        out.println("errors in the stream: " + (report.errors().isEmpty() ? "none"
+                : report.errors() + ", the first of each: " + report.firstErrors()));
         out.println("end: " + report.end());
         out.println("clients joined and left: " + report.clientsJoined() + ", failed: " + report.clientFailures());
     }
 
-    private static void awaitAgents(TaskStreams streams, List<String> names, List<JavaProcess> processes)
+    /**
+     * Waits until a one-probe task from every agent comes back without an error: listed in {@code /conns} is not
+     * enough, a task sent then may still find an agent's queue without its consumer ({@code agent_offline}).
+     */
+    private static void awaitAgents(TaskStreams streams, int port, List<String> names, List<JavaProcess> processes)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
             String conns = streams.get("/conns", Duration.ofSeconds(5));
-            if (names.stream().allMatch(n -> conns.contains("\"" + n + "\""))) {
+            if (names.stream().allMatch(n -> conns.contains("\"" + n + "\"")) && served(port, names)) {
                 return;
             }
             for (JavaProcess process : processes) {
@@ -248,6 +254,17 @@ public final class SoakBench {
                 }
             }
             Thread.sleep(100);
+        }
+    }
+
+    private static boolean served(int port, List<String> agents) throws IOException {
+        try (StreamingPost post = new StreamingPost(port, "/ping-task",
+                "{\"from\":" + json(agents) + ",\"targets\":[\"127.0.0.1\"],\"count\":1,\"timeout\":2000}")) {
+            boolean errors = false;
+            for (String line = post.readLine(); line != null; line = post.readLine()) {
+                errors |= line.startsWith("{\"type\":\"error\"");
+            }
+            return !errors;
         }
     }
 
@@ -288,6 +305,8 @@ public final class SoakBench {
 
         final LongAdder outcomes = new LongAdder();
         final Map<String, Long> errors = new ConcurrentHashMap<>();
+        /** The first error of each code, as the stream said it. */
+        final Map<String, String> firstMessages = new ConcurrentHashMap<>();
         final AtomicLong cursor = new AtomicLong();
         volatile String end = "none (the stream broke or the deadline passed)";
         private final HttpClient http;
@@ -334,7 +353,10 @@ public final class SoakBench {
                 outcomes.increment();
             } else if (line.startsWith("data: {\"type\":\"error\"") || line.startsWith("data: {\"type\":\"gap\"")) {
                 Matcher code = CODE.matcher(line);
-                errors.merge(code.find() ? code.group(1) : "gap", 1L, Long::sum);
+                String name = code.find() ? code.group(1) : "gap";
+                errors.merge(name, 1L, Long::sum);
+                Matcher message = MESSAGE.matcher(line);
+                firstMessages.putIfAbsent(name, message.find() ? message.group(1) : line);
             }
         }
     }
