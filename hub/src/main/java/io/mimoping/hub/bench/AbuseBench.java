@@ -58,6 +58,10 @@ public final class AbuseBench implements AutoCloseable {
             """;
 
     private static final long GAP_GOAL_MS = 200;
+    /** What an attack's own figure says when it misses its goal (no gRPC status, a late agent_lost, a slow first reply). */
+    private static final String MISSED = "(FAIL";
+    private static final Duration AGENT_LOST_GOAL = Duration.ofSeconds(2);
+    private static final Duration FIRST_REPLY_GOAL = Duration.ofMillis(100);
     private static final Duration SERVED_GOAL = Duration.ofSeconds(1);
     private static final Duration LISTENER_DEADLINE = Duration.ofSeconds(10);
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -130,7 +134,7 @@ public final class AbuseBench implements AutoCloseable {
                    double gcSeconds, long rssKiB, int fds, String detail) {
 
         boolean ok() {
-            return gapMs < GAP_GOAL_MS && served.isPresent() && listener;
+            return gapMs < GAP_GOAL_MS && served.isPresent() && listener && !detail.contains(MISSED);
         }
 
         String line() {
@@ -240,7 +244,7 @@ public final class AbuseBench implements AutoCloseable {
                 default -> throw new IllegalArgumentException(name);
             };
         } catch (Exception e) { // the attack's own failure is a result too, never the end of the run
-            detail = "attack failed: " + e;
+            detail = "the attack itself failed " + MISSED + "): " + e;
         }
         long stopped = System.nanoTime();
         Optional<Duration> served = served(SERVED_GOAL);
@@ -399,7 +403,7 @@ public final class AbuseBench implements AutoCloseable {
         } catch (StatusRuntimeException e) {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             return e.getStatus().getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED
-                    ? String.format(Locale.ROOT, "%d-byte request: no status within 10 s (FAIL)", options.grpcBytes())
+                    ? String.format(Locale.ROOT, "%d-byte request: no status within 10 s %s)", options.grpcBytes(), MISSED)
                     : String.format(Locale.ROOT, "%d-byte request: %s after %d ms", options.grpcBytes(),
                     e.getStatus().getCode(), ms);
         } finally {
@@ -444,13 +448,15 @@ public final class AbuseBench implements AutoCloseable {
         double clientSeconds = (clientCpu.process() - cpuFrom) / 1e9;
         long[] heads = Arrays.stream(result.head()).filter(t -> t >= 0).sorted().toArray();
         long[] outcomes = Arrays.stream(result.firstOutcome()).filter(t -> t >= 0).sorted().toArray();
+        long p50 = Percentiles.of(outcomes, 50);
         return String.format(Locale.ROOT, "%d clients: %d streamed to the end, %d failed%s; response head p50 %d ms"
-                        + " p99 %d ms; first reply p50 %d ms p99 %d ms max %d ms; client CPU %.2f s",
+                        + " p99 %d ms; first reply p50 %d ms%s p99 %d ms max %d ms; client CPU %.2f s",
                 options.streams(), result.completed(), result.failed(),
                 result.firstFailure() == null ? "" : " (" + result.firstFailure() + ")",
-                millis(Percentiles.of(heads, 50)), millis(Percentiles.of(heads, 99)),
-                millis(Percentiles.of(outcomes, 50)), millis(Percentiles.of(outcomes, 99)),
-                outcomes.length == 0 ? 0 : millis(outcomes[outcomes.length - 1]), clientSeconds);
+                millis(Percentiles.of(heads, 50)), millis(Percentiles.of(heads, 99)), millis(p50),
+                outcomes.length > 0 && p50 < FIRST_REPLY_GOAL.toNanos() ? "" : " " + MISSED + ": goal < 100 ms)",
+                millis(Percentiles.of(outcomes, 99)), outcomes.length == 0 ? 0 : millis(outcomes[outcomes.length - 1]),
+                clientSeconds);
     }
 
     private static long millis(long nanos) {
@@ -471,7 +477,7 @@ public final class AbuseBench implements AutoCloseable {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (!hubApi.get("/conns", Duration.ofSeconds(5)).contains("\"" + name + "\"")) {
                 if (System.nanoTime() - deadline > 0 || !agent.alive()) {
-                    return "the agent did not register within 60 s (FAIL); its log: " + agent.log();
+                    return "the agent did not register within 60 s " + MISSED + "); its log: " + agent.log();
                 }
                 Thread.sleep(100);
             }
@@ -496,13 +502,14 @@ public final class AbuseBench implements AutoCloseable {
                         gone.completeExceptionally(e);
                     }
                 });
-                String lost = "no agent_lost within 30 s (FAIL)";
+                String lost = "no agent_lost within 30 s " + MISSED + ")";
                 long lostDeadline = killed + Duration.ofSeconds(30).toNanos();
                 for (String line = post.readLine(); line != null && System.nanoTime() - lostDeadline < 0;
                      line = post.readLine()) {
                     if (line.contains("\"agent_lost\"")) {
-                        lost = String.format(Locale.ROOT, "agent_lost %.1f s after SIGKILL",
-                                (System.nanoTime() - killed) / 1e9);
+                        long after = System.nanoTime() - killed;
+                        lost = String.format(Locale.ROOT, "agent_lost %.1f s after SIGKILL%s", after / 1e9,
+                                after < AGENT_LOST_GOAL.toNanos() ? "" : " " + MISSED + ": goal < 2 s)");
                         break;
                     }
                 }
