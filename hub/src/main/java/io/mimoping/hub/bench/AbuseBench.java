@@ -145,6 +145,10 @@ public final class AbuseBench implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
+        if (List.of(args).contains("-h") || List.of(args).contains("--help")) {
+            System.out.print(USAGE);
+            return;
+        }
         Options options;
         try {
             options = Options.parse(args);
