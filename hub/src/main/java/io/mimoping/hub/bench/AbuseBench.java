@@ -145,19 +145,11 @@ public final class AbuseBench implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
-        if (List.of(args).contains("-h") || List.of(args).contains("--help")) {
-            System.out.print(USAGE);
+        Optional<Options> parsed = BenchArgs.parse("abuse", USAGE, args, Options::parse);
+        if (parsed.isEmpty()) {
             return;
         }
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("mimoping bench abuse: " + e.getMessage());
-            System.err.print(USAGE);
-            System.exit(2);
-            return;
-        }
+        Options options = parsed.get();
         List<Outcome> outcomes = run(options, System.out);
         System.out.println("command: ./mimoping bench abuse " + String.join(" ", args));
         System.exit(outcomes.stream().allMatch(Outcome::ok) ? 0 : 1);

@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -138,19 +139,11 @@ public final class SoakBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (List.of(args).contains("-h") || List.of(args).contains("--help")) {
-            System.out.print(USAGE);
+        Optional<Options> parsed = BenchArgs.parse("soak", USAGE, args, Options::parse);
+        if (parsed.isEmpty()) {
             return;
         }
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("mimoping bench soak: " + e.getMessage());
-            System.err.print(USAGE);
-            System.exit(2);
-            return;
-        }
+        Options options = parsed.get();
         Report report = run(options, System.out, System.err);
         System.out.println("command: ./mimoping bench soak " + String.join(" ", args));
         System.exit(report.ok() ? 0 : 1);
