@@ -1,13 +1,13 @@
 package io.mimoping.hub;
 
+import io.mimoping.hub.bench.JavaProcess;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -55,16 +55,8 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code main} with {@code args} behind {@code prefix}, a command that runs it (such as {@code prlimit …}). */
     public static ChildJvm start(List<String> prefix, Class<?> main, Map<String, String> env, List<String> args) {
-        List<String> command = new ArrayList<>(prefix);
-        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED"));
-        if (Runtime.version().feature() >= 24) {
-            // as the launcher does: the gRPC client's shaded Netty still uses sun.misc.Unsafe, and says so on stderr
-            command.add("--sun-misc-unsafe-memory-access=allow");
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
-        command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(JavaProcess.command(prefix, List.of(), main.getName(), args))
+                .redirectErrorStream(true);
         builder.environment().putAll(env);
         try {
             return new ChildJvm(builder.start());

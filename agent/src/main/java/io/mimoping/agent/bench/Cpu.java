@@ -2,8 +2,8 @@ package io.mimoping.agent.bench;
 
 import java.lang.management.ManagementFactory;
 
-/** CPU time of this process and of chosen threads, and what chosen threads allocated. */
-final class Cpu {
+/** CPU time of this process and of chosen threads, and what chosen threads allocated (the hub's benchmarks use it too). */
+public final class Cpu {
 
     private final com.sun.management.OperatingSystemMXBean os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -11,7 +11,7 @@ final class Cpu {
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     /** CPU nanoseconds this process used so far (all threads: engine, listeners, JIT, GC). */
-    long process() {
+    public long process() {
         return os.getProcessCpuTime();
     }
 

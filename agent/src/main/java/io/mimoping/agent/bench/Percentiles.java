@@ -1,12 +1,12 @@
 package io.mimoping.agent.bench;
 
-/** Nearest-rank percentiles of sorted values. */
-final class Percentiles {
+/** Nearest-rank percentiles of sorted values (the hub's benchmarks use them too). */
+public final class Percentiles {
 
     private Percentiles() {
     }
 
-    static long of(long[] sorted, double percent) {
+    public static long of(long[] sorted, double percent) {
         if (sorted.length == 0) {
             return 0;
         }
@@ -14,7 +14,7 @@ final class Percentiles {
         return sorted[Math.max(rank, 1) - 1];
     }
 
-    static double mean(long[] values) {
+    public static double mean(long[] values) {
         if (values.length == 0) {
             return 0;
         }

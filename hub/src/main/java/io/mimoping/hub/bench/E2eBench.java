@@ -2,6 +2,7 @@ package io.mimoping.hub.bench;
 
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
+import io.mimoping.agent.bench.Percentiles;
 import io.mimoping.agent.engine.IcmpEngine;
 import io.mimoping.agent.process.AgentMain;
 import io.mimoping.bridge.amqp.Broker;
@@ -19,7 +20,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code mimoping bench e2e}: a hub and 4 agents on loopback over a real RabbitMQ, ~10k results/s for
@@ -85,7 +85,8 @@ public final class E2eBench {
                     String name = hubId + "-agent-" + a;
                     String[] agentArgs = {"--node-name", name, "--addr", "127.0.0.1:" + server.port(),
                         "--rabbitmq-broker-url", broker, "--control-addr", "127.0.0.1:0"};
-                    running.add(agentJvms ? agentProcess(agentArgs) : AgentMain.start(agentArgs));
+                    running.add(agentJvms ? JavaProcess.start(name, List.of(), List.of(), AgentMain.class.getName(), List.of(agentArgs))
+                            : AgentMain.start(agentArgs));
                     from.add(name);
                     names.add(name);
                 }
@@ -120,22 +121,6 @@ public final class E2eBench {
         System.exit(0);
     }
 
-    /** An agent in a JVM of its own, as it runs in production; closing it stops it as SIGTERM does. */
-    private static AutoCloseable agentProcess(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), AgentMain.class.getName()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        return () -> {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        };
-    }
-
     /** What one task's stream gave: outcomes, how long it took, and each reply's latency (sorted). */
     private record Run(long expected, long outcomes, double seconds, long[] latency, String end) {
 
@@ -143,14 +128,9 @@ public final class E2eBench {
             System.out.printf("%s: results/s %.0f   outcomes %d of %d (lost %d)%n", label, outcomes / seconds, outcomes,
                     expected, expected - outcomes);
             System.out.printf("%s: latency reply->client  p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms"
-                            + "  (%d replies)%n", label, percentile(50) / 1e6, percentile(99) / 1e6,
-                    percentile(99.9) / 1e6, latency.length == 0 ? 0 : latency[latency.length - 1] / 1e6, latency.length);
-        }
-
-        /** Nearest-rank percentile, 0 when there are none. */
-        private long percentile(double percent) {
-            return latency.length == 0 ? 0
-                    : latency[Math.max(1, (int) Math.ceil(percent * latency.length / 100.0)) - 1];
+                            + "  (%d replies)%n", label, Percentiles.of(latency, 50) / 1e6,
+                    Percentiles.of(latency, 99) / 1e6, Percentiles.of(latency, 99.9) / 1e6,
+                    latency.length == 0 ? 0 : latency[latency.length - 1] / 1e6, latency.length);
         }
     }
 

@@ -1,11 +1,13 @@
 package io.mimoping.hub.task;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -45,7 +47,9 @@ public final class TaskRequestParser {
     /** Host names (RFC 1123 labels, '_' tolerated), IPv4 and IPv6 literals, IPv6 zone ids. */
     private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._:%\\-]{1,253}");
 
-    private final JsonMapper json = JsonMapper.builder()
+    /** Parser buffers shared by all requests (each on a virtual thread of its own; see EventWriter's JSON). */
+    private final JsonMapper json = JsonMapper.builder(JsonFactory.builder()
+                    .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
