@@ -1,6 +1,7 @@
 package io.mimoping.hub.bench;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -81,6 +82,10 @@ final class StreamFlood {
             for (int i = 0; i < n; i++) {
                 SocketChannel channel = SocketChannel.open();
                 channel.configureBlocking(false);
+                // many clients come from many addresses: each from one of its own in 127.0.0.0/8 (127.0.0.2,
+                // 127.0.0.3, …), as the hub caps connections per client address
+                channel.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[]{127, 0, (byte) (i / 254),
+                        (byte) (2 + i % 254)}), 0));
                 channel.connect(new InetSocketAddress("127.0.0.1", port));
                 channel.register(selector, SelectionKey.OP_CONNECT, new Client(i, request));
             }
