@@ -54,6 +54,12 @@ public final class Main {
 
     /** How long a task stream may stay silent before the hub checks its client is still there. */
     static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
+    /**
+     * Connections the kernel may hold before the hub accepts them: thousands of agents reconnect together after a
+     * network fault, and Helidon's 1,024 overflowed (a refused SYN is sent again 1, 3, 7 s later). The kernel caps it
+     * at {@code net.core.somaxconn} (4,096 by default).
+     */
+    static final int ACCEPT_BACKLOG = 16_384;
 
     private Main() {
     }
@@ -112,7 +118,7 @@ public final class Main {
         guard.register(metrics, observation.clients()::slowReadersCut);
         // our own hook stops things in order: agents hear the hub is stopping before the server goes
         WebServerConfig.Builder builder = WebServer.builder().host(options.host()).port(options.port())
-                .shutdownHook(false);
+                .backlog(ACCEPT_BACKLOG).shutdownHook(false);
         Dispatcher onBroker = dispatcher;
         long heap = Runtime.getRuntime().maxMemory();
         StreamLimits streams = options.streams().fittedTo(heap);
